@@ -284,6 +284,7 @@ impl SatParams {
 pub struct CpModelBuilder {
     model: proto::CpModelProto,
     constants: std::collections::HashMap<i64, IntVar>,
+    hinted: std::collections::HashSet<i32>,
 }
 
 impl CpModelBuilder {
@@ -568,6 +569,10 @@ impl CpModelBuilder {
 
     /// Suggests a value for a variable (warm start).
     pub fn add_hint(&mut self, var: IntVar, value: i64) {
+        // CP-SAT rejects a hint that names a variable twice (e.g. a shared constant).
+        if !self.hinted.insert(var.0) {
+            return;
+        }
         let h = self
             .model
             .solution_hint
@@ -580,6 +585,20 @@ impl CpModelBuilder {
     pub fn add_bool_hint(&mut self, lit: BoolVar, value: bool) {
         let v = if lit.is_positive() { value } else { !value };
         self.add_hint(IntVar(lit.var_index()), i64::from(v));
+    }
+
+    /// Replaces all hints by a complete assignment (e.g. the previous stage's solution).
+    pub fn set_full_hint(&mut self, values: &[i64]) {
+        let n = self.model.variables.len().min(values.len());
+        self.hinted = (0..n)
+            .map(|i| i32::try_from(i).unwrap_or(i32::MAX))
+            .collect();
+        self.model.solution_hint = Some(proto::PartialVariableAssignment {
+            vars: (0..n)
+                .map(|i| i32::try_from(i).unwrap_or(i32::MAX))
+                .collect(),
+            values: values[..n].to_vec(),
+        });
     }
 
     /// Solves under the assumption that `lit` is true; on infeasibility CP-SAT reports a subset

@@ -12,3 +12,19 @@ pub mod libpath;
 pub mod proto;
 
 pub use error::OptimizerError;
+pub mod checker;
+pub mod dispatch;
+pub mod formats;
+pub mod model;
+pub mod problem;
+pub mod solve;
+
+pub use checker::{check, Schedule, Violation};
+pub use problem::{Problem, ProblemError, ProblemSpec};
+pub use solve::{solve_in_process, ProgressPoint, SolveParams, SolveResult};
+pub mod cli;
+pub mod explain;
+pub mod worker;
+
+pub use explain::explain_infeasibility;
+pub use worker::{solve_in_child, CancelHandle, WorkerCommand};

@@ -3,11 +3,14 @@
 use takt_optimizer::cpsat::{CpModelBuilder, LinearExpr, SatParams, SolveStatus};
 use takt_optimizer::ffi::StopHandle;
 
-const FT06: &str = include_str!("../../../../shared/data/jobshop/ft06.txt");
-
 #[test]
 fn ft06_in_process_reaches_55() {
-    let mut lines = FT06.lines();
+    let text = std::fs::read_to_string(
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/data/jobshop/ft06.txt"),
+    )
+    .expect("ft06 data");
+    let mut lines = text.lines();
     let _header = lines.next();
     let mut m = CpModelBuilder::new();
     let horizon = 1000;

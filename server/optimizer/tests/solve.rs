@@ -1,0 +1,351 @@
+//! End-to-end solves: benchmark instances, the worker child, cancellation, factory features.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use takt_optimizer::cpsat::SolveStatus;
+use takt_optimizer::ffi::StopHandle;
+use takt_optimizer::formats::{parse_fjs, parse_jobshop};
+use takt_optimizer::model::{Objective, ObjectiveTerm};
+use takt_optimizer::solve::{solve_in_process, InProcess, SolveParams};
+use takt_optimizer::worker::{solve_in_child, CancelHandle, WorkerCommand};
+use takt_optimizer::{check, explain_infeasibility, OptimizerError};
+
+fn params(secs: f64) -> SolveParams {
+    SolveParams {
+        time_limit_s: secs,
+        workers: 2,
+        seed: Some(1),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn ft06_is_solved_to_the_optimum_55_and_passes_the_checker() {
+    let p = parse_jobshop(&common::read("jobshop/ft06.txt")).expect("parse");
+    let r = solve_in_process(&p, &params(10.0), StopHandle::new()).expect("solve");
+    assert_eq!(r.status, SolveStatus::Optimal);
+    assert_eq!(r.makespan, Some(55));
+    assert_eq!(r.bound, Some(55.0));
+    assert_eq!(r.gap, Some(0.0));
+    assert_eq!(r.tasks.len(), 36);
+    assert!(r.violations.is_empty(), "{:?}", r.violations);
+}
+
+#[test]
+fn brandimarte01_in_the_child_is_feasible_and_checked() {
+    let p = parse_fjs(&common::read("fjsp/brandimarte01.fjs")).expect("parse");
+    let mut points = Vec::new();
+    let r = solve_in_child(
+        &common::worker(),
+        &p,
+        &params(5.0),
+        |pt| points.push(pt),
+        CancelHandle::new(),
+    )
+    .expect("solve");
+    assert!(r.status.has_solution());
+    let mk = r.makespan.expect("makespan");
+    assert!((40..=45).contains(&mk), "makespan {mk}");
+    assert!(r.violations.is_empty(), "{:?}", r.violations);
+    // The independent checker agrees when called directly too.
+    assert!(check(&p, &takt_optimizer::solve::to_schedule(&r.tasks)).is_empty());
+    assert!(
+        !points.is_empty(),
+        "progress points expected from the search log"
+    );
+    assert!(points.iter().any(|p| p.objective.is_some()));
+}
+
+#[test]
+fn a_crashing_child_is_an_error_and_the_parent_lives_on() {
+    let p = parse_jobshop(&common::read("jobshop/ft06.txt")).expect("parse");
+    let crash = WorkerCommand::new("/bin/sh", &["-c", "kill -SEGV $$"]);
+    let err = solve_in_child(&crash, &p, &params(2.0), |_| {}, CancelHandle::new())
+        .expect_err("must fail");
+    assert!(matches!(err, OptimizerError::Worker(_)), "{err}");
+    assert!(err.to_string().contains("without a response"), "{err}");
+    let missing = WorkerCommand::new("/nonexistent/takt", &[]);
+    assert!(matches!(
+        solve_in_child(&missing, &p, &params(2.0), |_| {}, CancelHandle::new()),
+        Err(OptimizerError::Worker(_))
+    ));
+    // Still alive: a real solve works afterwards.
+    let r = solve_in_child(
+        &common::worker(),
+        &p,
+        &params(5.0),
+        |_| {},
+        CancelHandle::new(),
+    )
+    .expect("solve");
+    assert_eq!(r.makespan, Some(55));
+}
+
+#[test]
+fn cancellation_returns_the_best_feasible_schedule_so_far() {
+    let p = parse_jobshop(&common::read("jobshop/la21.txt")).expect("parse");
+    let cancel = CancelHandle::new();
+    let c2 = cancel.clone();
+    let started = Instant::now();
+    let mut params = params(60.0);
+    params.workers = 1;
+    let r = solve_in_child(
+        &common::worker(),
+        &p,
+        &params,
+        move |pt| {
+            if pt.objective.is_some() {
+                c2.cancel();
+            }
+        },
+        cancel,
+    )
+    .expect("solve");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(r.status.has_solution(), "{:?}", r.status);
+    assert!(r.violations.is_empty(), "{:?}", r.violations);
+    assert_eq!(r.tasks.len(), 150);
+}
+
+#[test]
+fn child_overhead_against_in_process_on_ft06() {
+    let p = parse_jobshop(&common::read("jobshop/ft06.txt")).expect("parse");
+    let mut par = params(10.0);
+    par.workers = 1;
+    let runs = 3;
+    let mut inproc = Duration::ZERO;
+    let mut child = Duration::ZERO;
+    for _ in 0..runs {
+        let t = Instant::now();
+        let a = solve_in_process(&p, &par, StopHandle::new()).expect("solve");
+        inproc += t.elapsed();
+        let t = Instant::now();
+        let b = solve_in_child(&common::worker(), &p, &par, |_| {}, CancelHandle::new())
+            .expect("solve");
+        child += t.elapsed();
+        assert_eq!(a.makespan, Some(55));
+        assert_eq!(b.makespan, Some(55));
+    }
+    let (i, c) = (inproc / runs, child / runs);
+    println!(
+        "ft06: in-process {i:?}, child {c:?}, overhead {:?}",
+        c.saturating_sub(i)
+    );
+    assert!(
+        c < i + Duration::from_secs(2),
+        "child overhead too large: {i:?} vs {c:?}"
+    );
+}
+
+fn solve(
+    p: &takt_optimizer::Problem,
+    objective: Vec<(ObjectiveTerm, i64)>,
+    lexicographic: bool,
+) -> takt_optimizer::SolveResult {
+    let mut par = params(5.0);
+    par.objective = Objective {
+        terms: objective,
+        lexicographic,
+    };
+    let r = solve_in_process(p, &par, StopHandle::new()).expect("solve");
+    assert!(r.violations.is_empty(), "{:?}", r.violations);
+    r
+}
+
+fn task<'a>(
+    r: &'a takt_optimizer::SolveResult,
+    id: &str,
+) -> &'a takt_optimizer::solve::ScheduledTask {
+    r.tasks
+        .iter()
+        .find(|t| t.task.0 == id)
+        .expect("task in result")
+}
+
+#[test]
+fn the_factory_example_solves_with_proficiency_calendars_and_setups() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/factory.json"
+    ))
+    .expect("read");
+    let p: takt_optimizer::Problem = serde_json::from_str(&text).expect("valid example");
+    for lex in [false, true] {
+        let r = solve(
+            &p,
+            vec![
+                (ObjectiveTerm::WeightedTardiness, 10),
+                (ObjectiveTerm::Makespan, 1),
+            ],
+            lex,
+        );
+        assert_eq!(r.status, SolveStatus::Optimal);
+        assert_eq!(r.kpis.total_weighted_tardiness, 0);
+        // Welding at level 5 where 3 is required: 2 levels × 10% faster.
+        let weld = task(&r, "J-1041/weld");
+        let expected = if weld.operator.as_ref().map(|o| o.0.as_str()) == Some("anna") {
+            72
+        } else {
+            90
+        };
+        assert_eq!(weld.end - weld.start, expected);
+    }
+    for term in [
+        ObjectiveTerm::FlowTime,
+        ObjectiveTerm::WindowUtilization,
+        ObjectiveTerm::MinimalChange,
+    ] {
+        let r = solve(&p, vec![(term, 1)], false);
+        assert!(r.status.has_solution());
+    }
+}
+
+fn one_machine(tasks: serde_json::Value, machine: serde_json::Value) -> takt_optimizer::Problem {
+    common::problem(json!({ "machines": [machine], "tasks": tasks }))
+}
+
+#[test]
+fn maintenance_blocks_a_task_unless_it_is_preemptible() {
+    let m = json!({"id": "M", "unavailable": [{"start": 5, "end": 10}]});
+    let p = one_machine(
+        json!([{"id": "A", "modes": [{"machine": "M", "duration": 6}]}]),
+        m.clone(),
+    );
+    let r = solve(&p, vec![(ObjectiveTerm::Makespan, 1)], false);
+    assert_eq!((task(&r, "A").start, task(&r, "A").end), (10, 16));
+    let p = one_machine(
+        json!([{"id": "A", "preemptible": true, "modes": [{"machine": "M", "duration": 6}]}]),
+        m,
+    );
+    let r = solve(&p, vec![(ObjectiveTerm::Makespan, 1)], false);
+    assert_eq!((task(&r, "A").start, task(&r, "A").end), (0, 11));
+}
+
+#[test]
+fn sequence_dependent_setups_occupy_the_machine() {
+    let m = json!({"id": "M", "setups": [
+        {"from": "x", "to": "y", "duration": 7}, {"from": "y", "to": "x", "duration": 3}]});
+    let p = one_machine(
+        json!([
+            {"id": "A", "setup_family": "x", "modes": [{"machine": "M", "duration": 4}]},
+            {"id": "B", "setup_family": "y", "modes": [{"machine": "M", "duration": 5}]}
+        ]),
+        m,
+    );
+    let r = solve(&p, vec![(ObjectiveTerm::Makespan, 1)], false);
+    // Best order is B then A (setup 3): 5 + 3 + 4.
+    assert_eq!(r.makespan, Some(12));
+    assert_eq!(task(&r, "A").setup, 3);
+}
+
+#[test]
+fn operator_shifts_absences_and_min_lag_are_respected() {
+    let p = common::problem(json!({
+        "machines": [{"id": "M"}, {"id": "N"}],
+        "operators": [{"id": "o", "skills": {"s": 2}, "shifts": [{"start": 20, "end": 100}],
+                        "absences": [{"start": 20, "end": 30}]}],
+        "tasks": [
+            {"id": "A", "skill": {"skill": "s", "min_level": 1}, "modes": [{"machine": "M", "duration": 10}]},
+            {"id": "B", "modes": [{"machine": "N", "duration": 5}], "after": [{"task": "A", "min_lag": 7}]}
+        ]
+    }));
+    let r = solve(&p, vec![(ObjectiveTerm::Makespan, 1)], false);
+    assert_eq!(task(&r, "A").start, 30);
+    assert_eq!(task(&r, "B").start, 30 + 10 + 7);
+}
+
+#[test]
+fn frozen_window_keeps_baseline_and_minimal_change_reproduces_it() {
+    let p = common::problem(json!({
+        "frozen_until": 10,
+        "machines": [{"id": "M"}, {"id": "N"}],
+        "tasks": [
+            {"id": "A", "modes": [{"machine": "M", "duration": 5}, {"machine": "N", "duration": 5}]},
+            {"id": "B", "modes": [{"machine": "M", "duration": 5}, {"machine": "N", "duration": 5}]},
+            {"id": "C", "modes": [{"machine": "M", "duration": 5}], "status": "done",
+             "fixed": {"task": "C", "machine": "M", "start": 0}}
+        ],
+        "baseline": [
+            {"task": "A", "machine": "N", "start": 3},
+            {"task": "B", "machine": "N", "start": 20}
+        ]
+    }));
+    let r = solve(&p, vec![(ObjectiveTerm::MinimalChange, 1)], false);
+    assert_eq!(r.objective, Some(0.0));
+    assert_eq!(task(&r, "A").start, 3);
+    assert_eq!(task(&r, "B").start, 20);
+    assert_eq!(task(&r, "C").start, 0);
+    let r = solve(&p, vec![(ObjectiveTerm::Makespan, 1)], false);
+    assert_eq!(
+        task(&r, "A").start,
+        3,
+        "A is inside the frozen window: pinned"
+    );
+    assert!(
+        task(&r, "B").start >= 10,
+        "no new work in the frozen window"
+    );
+}
+
+#[test]
+fn weighted_tardiness_prefers_the_heavier_job() {
+    let p = common::problem(json!({
+        "machines": [{"id": "M"}],
+        "jobs": [{"id": "light", "due": 5, "weight": 1}, {"id": "heavy", "due": 5, "weight": 5}],
+        "tasks": [
+            {"id": "L", "job": "light", "modes": [{"machine": "M", "duration": 5}]},
+            {"id": "H", "job": "heavy", "modes": [{"machine": "M", "duration": 5}]}
+        ]
+    }));
+    let r = solve(&p, vec![(ObjectiveTerm::WeightedTardiness, 1)], false);
+    assert_eq!(task(&r, "H").start, 0);
+    assert_eq!(r.kpis.total_weighted_tardiness, 5);
+    assert_eq!(r.objective, Some(5.0));
+}
+
+#[test]
+fn infeasibility_is_explained_in_factory_words() {
+    let p = common::problem(json!({
+        "machines": [{"id": "PAINT-1", "unavailable": [{"start": 0, "end": 50, "label": "planned maintenance"}]},
+                     {"id": "SAW"}],
+        "jobs": [{"id": "J-1042", "deadline": 40}, {"id": "J-7"}],
+        "tasks": [
+            {"id": "paint", "job": "J-1042", "modes": [{"machine": "PAINT-1", "duration": 10}]},
+            {"id": "cut", "job": "J-7", "modes": [{"machine": "SAW", "duration": 10}]}
+        ]
+    }));
+    let r = solve_in_process(&p, &params(5.0), StopHandle::new()).expect("solve");
+    assert_eq!(r.status, SolveStatus::Infeasible);
+    let e = explain_infeasibility(
+        &p,
+        5.0,
+        &mut InProcess {
+            stop: StopHandle::new(),
+        },
+    )
+    .expect("explain");
+    assert!(e.infeasible);
+    let kinds: Vec<&str> = e.conflicts.iter().map(|c| c.kind.as_str()).collect();
+    assert!(
+        kinds.contains(&"job_deadline") && kinds.contains(&"machine_calendar"),
+        "{kinds:?}"
+    );
+    assert!(
+        e.summary.contains("deadline of job J-1042"),
+        "{}",
+        e.summary
+    );
+    assert!(
+        e.summary.contains("planned maintenance of machine PAINT-1"),
+        "{}",
+        e.summary
+    );
+    assert!(!e.summary.contains("J-7"), "{}", e.summary);
+}
