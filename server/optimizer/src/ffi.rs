@@ -47,7 +47,24 @@ static LIBRARY: OnceLock<Result<CpSatLibrary, OptimizerError>> = OnceLock::new()
 /// [`crate::libpath::candidate_dirs`].
 pub fn library() -> Result<&'static CpSatLibrary, OptimizerError> {
     LIBRARY
-        .get_or_init(|| load_from(&crate::libpath::candidate_dirs()))
+        .get_or_init(|| {
+            // Only start `python3` when the cheap locations fail (it costs tens of ms).
+            match load_from(&crate::libpath::quick_candidate_dirs()) {
+                Err(OptimizerError::LibraryNotFound { mut tried }) => {
+                    match crate::libpath::python_ortools_dir() {
+                        Some(dir) => load_from(&[dir]).map_err(|e| match e {
+                            OptimizerError::LibraryNotFound { tried: more } => {
+                                tried.extend(more);
+                                OptimizerError::LibraryNotFound { tried }
+                            }
+                            other => other,
+                        }),
+                        None => Err(OptimizerError::LibraryNotFound { tried }),
+                    }
+                }
+                other => other,
+            }
+        })
         .as_ref()
         .map_err(Clone::clone)
 }

@@ -8,6 +8,15 @@ use std::path::PathBuf;
 /// installed `ortools` package. The wheel's layout is kept as is: the library's bundled
 /// dependencies live in the sibling `ortools.libs/` folder and are found through its RPATH.
 pub fn candidate_dirs() -> Vec<PathBuf> {
+    let mut dirs = quick_candidate_dirs();
+    if let Some(dir) = python_ortools_dir() {
+        dirs.push(dir);
+    }
+    dirs
+}
+
+/// The candidates that need no subprocess (env variable and the Takt venv).
+pub fn quick_candidate_dirs() -> Vec<PathBuf> {
     let mut dirs = Vec::new();
     if let Some(dir) = std::env::var_os("ORTOOLS_LIB_DIR") {
         dirs.push(PathBuf::from(dir));
@@ -32,13 +41,11 @@ pub fn candidate_dirs() -> Vec<PathBuf> {
             dirs.extend(found);
         }
     }
-    if let Some(dir) = python_ortools_dir() {
-        dirs.push(dir);
-    }
     dirs
 }
 
-fn python_ortools_dir() -> Option<PathBuf> {
+/// Asks `python3` where its `ortools` package lives (slow: a subprocess; tried last).
+pub fn python_ortools_dir() -> Option<PathBuf> {
     let out = std::process::Command::new("python3")
         .args([
             "-c",
