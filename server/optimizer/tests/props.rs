@@ -10,12 +10,15 @@ use takt_optimizer::ffi::StopHandle;
 use takt_optimizer::solve::{solve_in_process, SolveParams};
 use takt_optimizer::Problem;
 
+/// One random task: (modes as (machine, duration), setup family, lag after the previous task).
+type RandTask = (Vec<(usize, i64)>, usize, i64);
+
 /// A random job shop with flexible machines, releases, lags and setups.
 #[derive(Clone, Debug)]
 struct Small {
     machines: usize,
     /// Per job: tasks, each (modes (machine, duration), family, lag after previous).
-    jobs: Vec<(i64, Vec<(Vec<(usize, i64)>, usize, i64)>)>,
+    jobs: Vec<(i64, Vec<RandTask>)>,
     /// setup[m][from][to]
     setup: Vec<[[i64; 2]; 2]>,
 }
