@@ -1,0 +1,4 @@
+//! One module per page of the app shell.
+
+pub mod coming;
+pub mod dashboard;

@@ -1,0 +1,79 @@
+//! The `takt` command line: one binary serves the app and runs the operator's tools.
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Settings;
+use crate::demo::{DemoSize, GenerateOptions};
+
+#[derive(Debug, Parser)]
+#[command(name = "takt", version, about = "Takt manufacturing scheduling")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the web app (the default).
+    Serve,
+    /// Create the database if needed and apply migrations.
+    Migrate,
+    /// Generate the demo factory into an empty database.
+    Seed {
+        /// `demo` (40 machines), `large` (200 machines, over a million assignments) or a machine count.
+        #[arg(long, default_value = "demo")]
+        size: DemoSize,
+        /// Seed of the generator: the same seed and anchor give the same factory.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// The moment that counts as "now" (RFC 3339); default the current time.
+        #[arg(long)]
+        now: Option<chrono::DateTime<chrono::Utc>>,
+        /// Only when the database holds no factory yet (used by the run script).
+        #[arg(long)]
+        if_empty: bool,
+    },
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    crate::telemetry::init();
+    let settings = Settings::from_env()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => runtime.block_on(crate::startup::serve(settings)),
+        Command::Migrate => runtime.block_on(async {
+            crate::db::connect_and_migrate(&settings).await?;
+            tracing::info!("migrations applied");
+            Ok(())
+        }),
+        Command::Seed {
+            size,
+            seed,
+            now,
+            if_empty,
+        } => runtime.block_on(async {
+            let pool = crate::db::connect_and_migrate(&settings).await?;
+            let options = GenerateOptions {
+                size,
+                seed,
+                now: now.unwrap_or_else(chrono::Utc::now),
+                plant_tz: settings.plant_tz,
+            };
+            match crate::demo::seed_if_empty(&pool, &options).await? {
+                crate::demo::SeedOutcome::Seeded(counts) => {
+                    println!("{counts}");
+                    Ok(())
+                }
+                crate::demo::SeedOutcome::AlreadyHasFactory { jobs } if if_empty => {
+                    println!("database already holds a factory ({jobs} jobs); not seeding");
+                    Ok(())
+                }
+                crate::demo::SeedOutcome::AlreadyHasFactory { jobs } => anyhow::bail!(
+                    "database already holds a factory ({jobs} jobs); seed into an empty database (set DATABASE_URL)"
+                ),
+            }
+        }),
+    }
+}

@@ -1,0 +1,398 @@
+//! The database enforces the factory's rules itself: one test per constraint, each inserting
+//! a row that breaks exactly that rule into an otherwise valid plant.
+
+mod common;
+
+use common::{another_task, constraint_of, minimal_plant};
+use sqlx::PgPool;
+
+#[sqlx::test(migrator = "takt_server::db::MIGRATOR")]
+async fn migrations_apply_to_an_empty_database(pool: PgPool) {
+    let tables: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> '_sqlx_migrations'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(tables >= 18, "expected the factory tables, found {tables}");
+}
+
+#[sqlx::test(migrator = "takt_server::db::MIGRATOR")]
+async fn department_codes_are_lowercase_slugs(pool: PgPool) {
+    let err = sqlx::query("INSERT INTO departments (code, name) VALUES ('Paint Shop', 'Paint')")
+        .execute(&pool)
+        .await
+        .unwrap_err();
+    assert_eq!(constraint_of(err), "departments_code_check");
+}
+
+#[sqlx::test(migrator = "takt_server::db::MIGRATOR")]
+async fn a_downtime_must_end_after_it_starts(pool: PgPool) {
+    let p = minimal_plant(&pool).await;
+    let err = sqlx::query(
+        "INSERT INTO machine_downtimes (machine_id, kind, starts_at, ends_at) VALUES ($1, 'breakdown', '2026-11-02T10:00Z', '2026-11-02T09:00Z')",
+    )
+    .bind(p.machine)
+    .execute(&pool)
+    .await
+    .unwrap_err();
+    assert_eq!(constraint_of(err), "machine_downtime_ends_after_start");
+}
+
+#[sqlx::test(migrator = "takt_server::db::MIGRATOR")]
+async fn an_absence_must_end_after_it_starts(pool: PgPool) {
+    let p = minimal_plant(&pool).await;
+    let err = sqlx::query(
+        "INSERT INTO operator_absences (operator_id, kind, starts_at, ends_at) VALUES ($1, 'sick', '2026-11-02T10:00Z', '2026-11-02T10:00Z')",
+    )
+    .bind(p.operator)
+    .execute(&pool)
+    .await
+    .unwrap_err();
+    assert_eq!(constraint_of(err), "operator_absence_ends_after_start");
+}
+
+#[sqlx::test(migrator = "takt_server::db::MIGRATOR")]
+async fn skill_levels_run_from_one_to_five(pool: PgPool) {
+    let p = minimal_plant(&pool).await;
+    for level in [0_i16, 6] {
+        let err = sqlx::query(
+            "INSERT INTO operator_skills (operator_id, skill_id, level) VALUES ($1, $2, $3)",
+        )
+        .bind(p.operator)
+        .bind(p.skill)
+        .bind(level)
+        .execute(&pool)
+        .await
+        .unwrap_err();
+        assert_eq!(
+            constraint_of(err),
+            "operator_skills_level_check",
+            "level {level}"
+        );
+    }
+    sqlx::query("INSERT INTO operator_skills (operator_id, skill_id, level) VALUES ($1, $2, 5)")
+        .bind(p.operator)
+        .bind(p.skill)
+        .execute(&pool)
+        .await
+        .expect("level 5 is allowed");
+}
+
+#[sqlx::test(migrator = "takt_server::db::MIGRATOR")]
+async fn a_task_needs_a_minimum_level_from_one_to_five(pool: PgPool) {
+    let p = minimal_plant(&pool).await;
+    let err = sqlx::query(
+        "INSERT INTO tasks (job_id, sequence, name, department_id, required_skill_id, min_skill_level, setup_family) VALUES ($1, 9, 'x', $2, $3, 0, 'steel')",
+    )
+    .bind(p.job)
+    .bind(p.department)
+    .bind(p.skill)
+    .execute(&pool)
+    .await
+    .unwrap_err();
+    assert_eq!(constraint_of(err), "tasks_min_skill_level_check");
+}
+
+#[sqlx::test(migrator = "takt_server::db::MIGRATOR")]
+async fn job_quantities_are_not_negative(pool: PgPool) {
+    let p = minimal_plant(&pool).await;
+    let err = sqlx::query(
+        "INSERT INTO jobs (code, product_id, quantity, released_at, due_at) VALUES ('J-2', $1, -1, '2026-11-01T08:00Z', '2026-11-02T08:00Z')",
+    )
+    .bind(p.product)
+    .execute(&pool)
+    .await
+    .unwrap_err();
+    assert_eq!(constraint_of(err), "jobs_quantity_check");
+}
+
+#[sqlx::test(migrator = "takt_server::db::MIGRATOR")]
+async fn a_job_is_due_after_its_release(pool: PgPool) {
+    let p = minimal_plant(&pool).await;
+    let err = sqlx::query(
+        "INSERT INTO jobs (code, product_id, quantity, released_at, due_at) VALUES ('J-2', $1, 1, '2026-11-02T08:00Z', '2026-11-01T08:00Z')",
+    )
+    .bind(p.product)
+    .execute(&pool)
+    .await
+    .unwrap_err();
+    assert_eq!(constraint_of(err), "job_due_after_release");
+}
+
+#[sqlx::test(migrator = "takt_server::db::MIGRATOR")]
+async fn a_completed_job_records_when(pool: PgPool) {
+    let p = minimal_plant(&pool).await;
+    let err = sqlx::query("UPDATE jobs SET status = 'completed' WHERE id = $1")
+        .bind(p.job)
+        .execute(&pool)
+        .await
+        .unwrap_err();
+    assert_eq!(constraint_of(err), "job_completed_has_time");
+}
+
+#[sqlx::test(migrator = "takt_server::db::MIGRATOR")]
+async fn processing_times_are_positive(pool: PgPool) {
+    let p = minimal_plant(&pool).await;
+    let err = sqlx::query(
+        "INSERT INTO task_machine_options (task_id, machine_id, duration_s) VALUES ($1, $2, 0)",
+    )
+    .bind(p.task)
+    .bind(p.machine)
+    .execute(&pool)
+    .await
+    .unwrap_err();
+    assert_eq!(constraint_of(err), "task_machine_options_duration_s_check");
+}
+
+#[sqlx::test(migrator = "takt_server::db::MIGRATOR")]
+async fn a_task_cannot_precede_itself(pool: PgPool) {
+    let p = minimal_plant(&pool).await;
+    let err =
+        sqlx::query("INSERT INTO task_precedences (predecessor_id, successor_id) VALUES ($1, $1)")
+            .bind(p.task)
+            .execute(&pool)
+            .await
+            .unwrap_err();
+    assert_eq!(constraint_of(err), "precedence_not_self");
+}
+
+#[sqlx::test(migrator = "takt_server::db::MIGRATOR")]
+async fn precedence_lags_are_not_negative(pool: PgPool) {
+    let p = minimal_plant(&pool).await;
+    let second = another_task(&pool, &p, 2).await;
+    let err = sqlx::query("INSERT INTO task_precedences (predecessor_id, successor_id, min_lag_s) VALUES ($1, $2, -60)")
+        .bind(p.task)
+        .bind(second)
+        .execute(&pool)
+        .await
+        .unwrap_err();
+    assert_eq!(constraint_of(err), "task_precedences_min_lag_s_check");
+}
+
+#[sqlx::test(migrator = "takt_server::db::MIGRATOR")]
+async fn tasks_belong_to_existing_jobs(pool: PgPool) {
+    let p = minimal_plant(&pool).await;
+    let err = sqlx::query(
+        "INSERT INTO tasks (job_id, sequence, name, department_id, required_skill_id, min_skill_level, setup_family) VALUES (999999, 1, 'x', $1, $2, 1, 'steel')",
+    )
+    .bind(p.department)
+    .bind(p.skill)
+    .execute(&pool)
+    .await
+    .unwrap_err();
+    assert_eq!(constraint_of(err), "tasks_job_id_fkey");
+}
+
+async fn assign(
+    pool: &PgPool,
+    schedule: i64,
+    task: i64,
+    machine: i64,
+    operator: Option<i64>,
+    start: &str,
+    end: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO assignments (schedule_id, task_id, machine_id, operator_id, scheduled_start, scheduled_end) VALUES ($1, $2, $3, $4, $5::timestamptz, $6::timestamptz)",
+    )
+    .bind(schedule)
+    .bind(task)
+    .bind(machine)
+    .bind(operator)
+    .bind(start)
+    .bind(end)
+    .execute(pool)
+    .await
+    .map(|_| ())
+}
+
+#[sqlx::test(migrator = "takt_server::db::MIGRATOR")]
+async fn an_assignment_ends_after_it_starts(pool: PgPool) {
+    let p = minimal_plant(&pool).await;
+    let err = assign(
+        &pool,
+        p.schedule,
+        p.task,
+        p.machine,
+        None,
+        "2026-11-02T10:00Z",
+        "2026-11-02T08:00Z",
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(constraint_of(err), "assignment_ends_after_start");
+}
+
+#[sqlx::test(migrator = "takt_server::db::MIGRATOR")]
+async fn the_changeover_fits_inside_the_assignment(pool: PgPool) {
+    let p = minimal_plant(&pool).await;
+    let err = sqlx::query(
+        "INSERT INTO assignments (schedule_id, task_id, machine_id, scheduled_start, scheduled_end, setup_s) VALUES ($1, $2, $3, '2026-11-02T08:00Z', '2026-11-02T09:00Z', 3600)",
+    )
+    .bind(p.schedule)
+    .bind(p.task)
+    .bind(p.machine)
+    .execute(&pool)
+    .await
+    .unwrap_err();
+    assert_eq!(constraint_of(err), "assignment_setup_fits");
+}
+
+#[sqlx::test(migrator = "takt_server::db::MIGRATOR")]
+async fn actual_times_end_after_they_start(pool: PgPool) {
+    let p = minimal_plant(&pool).await;
+    let err = sqlx::query(
+        "INSERT INTO assignments (schedule_id, task_id, machine_id, scheduled_start, scheduled_end, actual_start, actual_end) VALUES ($1, $2, $3, '2026-11-02T08:00Z', '2026-11-02T09:00Z', '2026-11-02T09:00Z', '2026-11-02T08:30Z')",
+    )
+    .bind(p.schedule)
+    .bind(p.task)
+    .bind(p.machine)
+    .execute(&pool)
+    .await
+    .unwrap_err();
+    assert_eq!(constraint_of(err), "assignment_actual_ends_after_start");
+}
+
+#[sqlx::test(migrator = "takt_server::db::MIGRATOR")]
+async fn good_and_scrap_quantities_are_not_negative(pool: PgPool) {
+    let p = minimal_plant(&pool).await;
+    let err = sqlx::query(
+        "INSERT INTO assignments (schedule_id, task_id, machine_id, scheduled_start, scheduled_end, good_qty, scrap_qty) VALUES ($1, $2, $3, '2026-11-02T08:00Z', '2026-11-02T09:00Z', 10, -1)",
+    )
+    .bind(p.schedule)
+    .bind(p.task)
+    .bind(p.machine)
+    .execute(&pool)
+    .await
+    .unwrap_err();
+    assert_eq!(constraint_of(err), "assignments_scrap_qty_check");
+}
+
+#[sqlx::test(migrator = "takt_server::db::MIGRATOR")]
+async fn two_assignments_never_overlap_on_a_machine_in_one_schedule(pool: PgPool) {
+    let p = minimal_plant(&pool).await;
+    let second = another_task(&pool, &p, 2).await;
+    assign(
+        &pool,
+        p.schedule,
+        p.task,
+        p.machine,
+        None,
+        "2026-11-02T08:00Z",
+        "2026-11-02T10:00Z",
+    )
+    .await
+    .expect("first assignment");
+    let err = assign(
+        &pool,
+        p.schedule,
+        second,
+        p.machine,
+        None,
+        "2026-11-02T09:59Z",
+        "2026-11-02T11:00Z",
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(constraint_of(err), "assignment_no_machine_overlap");
+    // Back to back is fine, and so is the same slot in a what-if schedule.
+    assign(
+        &pool,
+        p.schedule,
+        second,
+        p.machine,
+        None,
+        "2026-11-02T10:00Z",
+        "2026-11-02T11:00Z",
+    )
+    .await
+    .expect("back to back");
+    let scenario: i64 = sqlx::query_scalar(
+        "INSERT INTO schedules (name, created_by) VALUES ('What if', 'planner') RETURNING id",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assign(
+        &pool,
+        scenario,
+        p.task,
+        p.machine,
+        None,
+        "2026-11-02T08:30Z",
+        "2026-11-02T09:30Z",
+    )
+    .await
+    .expect("another schedule");
+}
+
+#[sqlx::test(migrator = "takt_server::db::MIGRATOR")]
+async fn an_operator_is_never_booked_twice_at_once(pool: PgPool) {
+    let p = minimal_plant(&pool).await;
+    let second = another_task(&pool, &p, 2).await;
+    let other_machine: i64 = sqlx::query_scalar(
+        "INSERT INTO machines (code, name, department_id, machine_type, ideal_units_per_hour, commissioned_on) VALUES ('LATHE-02', 'Lathe 2', $1, 'lathe', 12, '2020-01-01') RETURNING id",
+    )
+    .bind(p.department)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assign(
+        &pool,
+        p.schedule,
+        p.task,
+        p.machine,
+        Some(p.operator),
+        "2026-11-02T08:00Z",
+        "2026-11-02T10:00Z",
+    )
+    .await
+    .expect("first");
+    let err = assign(
+        &pool,
+        p.schedule,
+        second,
+        other_machine,
+        Some(p.operator),
+        "2026-11-02T09:00Z",
+        "2026-11-02T11:00Z",
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(constraint_of(err), "assignment_no_operator_overlap");
+}
+
+#[sqlx::test(migrator = "takt_server::db::MIGRATOR")]
+async fn only_one_schedule_is_live(pool: PgPool) {
+    let _p = minimal_plant(&pool).await;
+    let err = sqlx::query(
+        "INSERT INTO schedules (name, is_live, created_by) VALUES ('Second live', TRUE, 'planner')",
+    )
+    .execute(&pool)
+    .await
+    .unwrap_err();
+    assert_eq!(constraint_of(err), "schedules_one_live");
+}
+
+#[sqlx::test(migrator = "takt_server::db::MIGRATOR")]
+async fn domain_events_are_append_only(pool: PgPool) {
+    sqlx::query("INSERT INTO domain_events (aggregate_type, aggregate_id, event_type, actor) VALUES ('machine', 'LATHE-01', 'MachineBrokeDown', 'planner')")
+        .execute(&pool)
+        .await
+        .expect("append");
+    for statement in [
+        "UPDATE domain_events SET event_type = 'Nothing'",
+        "DELETE FROM domain_events",
+        "TRUNCATE domain_events",
+    ] {
+        let err = sqlx::query(statement).execute(&pool).await.unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("append-only"), "{statement}: {text}");
+    }
+    let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM domain_events")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(kept, 1);
+}
