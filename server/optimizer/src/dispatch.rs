@@ -10,8 +10,23 @@ use std::collections::BinaryHeap;
 
 use crate::problem::{effective_duration, MachineIx, OperatorIx, Problem, TaskIx};
 
-/// A placement per task: (task, machine, operator, start).
-pub fn greedy(p: &Problem) -> Vec<(TaskIx, MachineIx, Option<OperatorIx>, i64)> {
+/// One task placed by the dispatching rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Placement {
+    /// Task.
+    pub task: TaskIx,
+    /// Machine.
+    pub machine: MachineIx,
+    /// Operator.
+    pub operator: Option<OperatorIx>,
+    /// Start.
+    pub start: i64,
+    /// End.
+    pub end: i64,
+}
+
+/// A placement per task, in dispatch order.
+pub fn greedy(p: &Problem) -> Vec<Placement> {
     let n = p.tasks().len();
     let mut succ: Vec<Vec<(usize, i64)>> = vec![Vec::new(); n];
     let mut missing = vec![0usize; n];
@@ -91,7 +106,13 @@ pub fn greedy(p: &Problem) -> Vec<(TaskIx, MachineIx, Option<OperatorIx>, i64)> 
         if let Some(o) = o {
             op_free[o.0] = op_free[o.0].max(c);
         }
-        plan.push((TaskIx(i), m, o, s));
+        plan.push(Placement {
+            task: TaskIx(i),
+            machine: m,
+            operator: o,
+            start: s,
+            end: c,
+        });
         for (j, lag) in &succ[i] {
             ready_at[*j] = ready_at[*j].max(c + lag);
             missing[*j] -= 1;

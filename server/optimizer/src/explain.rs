@@ -134,6 +134,8 @@ pub fn explain_infeasibility(
             },
             explain: true,
             warm_start: false,
+            plan: None,
+            end_upper_bound: None,
         },
     );
     let sol = backend.run(

@@ -92,8 +92,13 @@ pub struct BuildOptions {
     pub objective: Objective,
     /// Guard constraint groups with assumption literals.
     pub explain: bool,
-    /// Add solution hints (baseline or dispatching-rule schedule).
+    /// Add solution hints (baseline, else `plan`, else a dispatching-rule schedule).
     pub warm_start: bool,
+    /// A precomputed dispatching-rule schedule to use as hint.
+    pub plan: Option<Vec<crate::dispatch::Placement>>,
+    /// A known upper bound on every task end (the makespan of a checked feasible schedule);
+    /// only valid when the objective is the makespan alone.
+    pub end_upper_bound: Option<i64>,
 }
 
 /// Variables of one task.
@@ -144,11 +149,14 @@ struct Builder<'p> {
 /// Builds the model.
 pub fn build(p: &Problem, opts: &BuildOptions) -> BuiltModel {
     let computed = compute_horizon(p);
-    let horizon = match p.horizon() {
+    let mut horizon = match p.horizon() {
         Some(user) if !opts.explain => user.max(1),
         Some(user) => user.max(computed),
         None => computed,
     };
+    if let Some(ub) = opts.end_upper_bound.filter(|_| !opts.explain) {
+        horizon = horizon.min(ub.max(1));
+    }
     let mut b = Builder {
         p,
         cp: CpModelBuilder::new(),
@@ -193,7 +201,7 @@ pub fn build(p: &Problem, opts: &BuildOptions) -> BuiltModel {
         b.cp.minimize(obj);
     }
     if opts.warm_start {
-        add_warm_start(&mut b);
+        add_warm_start(&mut b, opts.plan.as_deref());
     }
     for (lit, _) in &b.group_order {
         b.cp.add_assumption(*lit);
@@ -283,33 +291,50 @@ impl Builder<'_> {
     }
 }
 
-/// Start/end variables with domains from release, pins and the horizon. Releases and deadlines
-/// go into the domains directly in normal mode (tightest form); explain mode posts them as
-/// guarded constraints instead (see [`add_release_dates`], [`add_deadlines`]).
+/// Start/end variables with domains from release, pins, the horizon and the precedence
+/// graph: a task cannot start before its longest chain of predecessors (shortest durations
+/// plus lags) is done, nor end later than the horizon minus its longest chain of successors.
+/// Releases and deadlines go into the domains directly in normal mode (tightest form); explain
+/// mode posts them as guarded constraints instead (see [`add_release_dates`],
+/// [`add_deadlines`]) and skips the chain bounds, which rely on them.
 fn add_task_variables(b: &mut Builder<'_>) {
     let h = b.horizon;
-    for (i, t) in b.p.tasks().iter().enumerate() {
-        let min_dur = t
-            .modes
+    let n = b.p.tasks().len();
+    let min_dur: Vec<i64> =
+        b.p.tasks()
             .iter()
-            .map(|m| b.eff(i, m.duration, t.operators.iter().map(|o| o.1).max()))
-            .min()
-            .unwrap_or(1);
+            .enumerate()
+            .map(|(i, t)| {
+                t.modes
+                    .iter()
+                    .map(|m| b.eff(i, m.duration, t.operators.iter().map(|o| o.1).max()))
+                    .min()
+                    .unwrap_or(1)
+            })
+            .collect();
+    let (head, tail) = if b.explain {
+        (vec![0; n], vec![0; n])
+    } else {
+        chain_bounds(b.p, &min_dur)
+    };
+    for (i, t) in b.p.tasks().iter().enumerate() {
+        let md = min_dur[i];
         let (mut lb, mut ub_end) = (0, h);
         if !b.explain {
-            lb = t.release;
+            lb = t.release.max(head[i]);
             if t.pin.is_none() {
                 lb = lb.max(b.p.frozen_until());
             }
             if let Some(d) = t.deadline {
                 ub_end = ub_end.min(d);
             }
+            ub_end = ub_end.min(h - (tail[i] - md));
         }
         if let Some(pin) = t.pin.filter(|_| !b.explain) {
             lb = pin.start;
         }
-        let start = b.cp.new_int_var(lb, (ub_end - min_dur).max(lb), "");
-        let end = b.cp.new_int_var(lb + min_dur, ub_end.max(lb + min_dur), "");
+        let start = b.cp.new_int_var(lb, (ub_end - md).max(lb), "");
+        let end = b.cp.new_int_var(lb + md, ub_end.max(lb + md), "");
         b.tasks.push(TaskVars {
             start,
             end,
@@ -317,6 +342,46 @@ fn add_task_variables(b: &mut Builder<'_>) {
             operators: Vec::new(),
         });
     }
+}
+
+/// Longest chains through the precedence graph with shortest durations: `head[i]` is the
+/// earliest start of task i, `tail[i]` the least time from its start to the end of its last
+/// successor (including itself).
+fn chain_bounds(p: &Problem, min_dur: &[i64]) -> (Vec<i64>, Vec<i64>) {
+    let n = p.tasks().len();
+    let mut succ: Vec<Vec<(usize, i64)>> = vec![Vec::new(); n];
+    let mut indeg = vec![0usize; n];
+    for (i, t) in p.tasks().iter().enumerate() {
+        for (pr, lag) in &t.after {
+            succ[pr.0].push((i, *lag));
+            indeg[i] += 1;
+        }
+    }
+    let mut order: Vec<usize> = (0..n).filter(|i| indeg[*i] == 0).collect();
+    let mut k = 0;
+    while k < order.len() {
+        let i = order[k];
+        k += 1;
+        for (j, _) in &succ[i] {
+            indeg[*j] -= 1;
+            if indeg[*j] == 0 {
+                order.push(*j);
+            }
+        }
+    }
+    let mut head: Vec<i64> = p.tasks().iter().map(|t| t.release).collect();
+    for &i in &order {
+        for (j, lag) in &succ[i] {
+            head[*j] = head[*j].max(head[i] + min_dur[i] + lag);
+        }
+    }
+    let mut tail = min_dur.to_vec();
+    for &i in order.iter().rev() {
+        for (j, lag) in &succ[i] {
+            tail[i] = tail[i].max(min_dur[i] + lag + tail[*j]);
+        }
+    }
+    (head, tail)
 }
 
 /// Exactly one eligible machine per task (a constant-true literal when there is only one).
@@ -874,23 +939,35 @@ fn minimal_change(b: &mut Builder<'_>) -> LinearExpr {
     sum
 }
 
-/// Hints from the baseline when there is one, else from a greedy dispatching rule.
-fn add_warm_start(b: &mut Builder<'_>) {
-    let plan: Vec<(TaskIx, MachineIx, Option<OperatorIx>, i64)> = if b.p.baseline().is_empty() {
-        crate::dispatch::greedy(b.p)
-    } else {
+/// Hints from the baseline when there is one, else from the given or a fresh dispatching-rule
+/// schedule.
+fn add_warm_start(b: &mut Builder<'_>, plan: Option<&[crate::dispatch::Placement]>) {
+    let plan: Vec<crate::dispatch::Placement> = if !b.p.baseline().is_empty() {
         b.p.baseline()
             .iter()
-            .map(|(t, pin)| (*t, pin.machine, pin.operator, pin.start))
+            .map(|(t, pin)| crate::dispatch::Placement {
+                task: *t,
+                machine: pin.machine,
+                operator: pin.operator,
+                start: pin.start,
+                end: pin.start,
+            })
             .collect()
+    } else if let Some(plan) = plan {
+        plan.to_vec()
+    } else {
+        crate::dispatch::greedy(b.p)
     };
-    for (t, m, o, s) in plan {
-        let tv = b.tasks[t.0].clone();
-        b.cp.add_hint(tv.start, s);
-        for (mi, l) in &tv.machines {
-            b.cp.add_bool_hint(*l, *mi == m);
+    for pl in plan {
+        let tv = b.tasks[pl.task.0].clone();
+        b.cp.add_hint(tv.start, pl.start);
+        if pl.end > pl.start {
+            b.cp.add_hint(tv.end, pl.end);
         }
-        if let Some(o) = o {
+        for (mi, l) in &tv.machines {
+            b.cp.add_bool_hint(*l, *mi == pl.machine);
+        }
+        if let Some(o) = pl.operator {
             for (oi, l) in &tv.operators {
                 b.cp.add_bool_hint(*l, *oi == o);
             }

@@ -171,10 +171,41 @@ pub fn solve_with(
     backend: &mut dyn Backend,
 ) -> Result<SolveResult, OptimizerError> {
     let t0 = std::time::Instant::now();
+    // A dispatching-rule schedule: the warm start, and — when the independent checker
+    // accepts it and the objective is the makespan alone — an upper bound on every end, which
+    // tightens all time domains.
+    let plan = params.warm_start.then(|| crate::dispatch::greedy(p));
+    let makespan_only = params
+        .objective
+        .terms
+        .iter()
+        .all(|(t, _)| *t == model::ObjectiveTerm::Makespan);
+    let end_upper_bound = match &plan {
+        Some(plan) if makespan_only && !params.objective.terms.is_empty() => {
+            let schedule = Schedule {
+                tasks: plan
+                    .iter()
+                    .map(|pl| Assignment {
+                        task: p.task(pl.task).id.clone(),
+                        machine: p.machine(pl.machine).id.clone(),
+                        operator: pl.operator.map(|o| p.operator(o).id.clone()),
+                        start: Time(pl.start),
+                        end: Some(Time(pl.end)),
+                    })
+                    .collect(),
+            };
+            checker::check(p, &schedule)
+                .is_empty()
+                .then(|| plan.iter().map(|pl| pl.end).max().unwrap_or(0))
+        }
+        _ => None,
+    };
     let opts = BuildOptions {
         objective: params.objective.clone(),
         explain: false,
         warm_start: params.warm_start,
+        plan,
+        end_upper_bound,
     };
     let mut built = model::build(p, &opts);
     let stages = if params.objective.lexicographic {

@@ -354,3 +354,29 @@ pub fn solve_in_child(
     result.progress = std::mem::take(&mut backend.progress);
     Ok(result)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parse_progress_line;
+
+    #[test]
+    fn parses_cp_sat_search_log_lines() {
+        let p = parse_progress_line(
+            "#12      0.50s best:1014  next:[808,1013] scheduling_precedences_lns (d=7.07e-01)",
+        )
+        .expect("solution line");
+        assert_eq!(
+            (p.time_s, p.objective, p.bound),
+            (0.5, Some(1014.0), Some(808.0))
+        );
+        let b = parse_progress_line("#Bound   0.05s best:inf   next:[759,10000] max_lp")
+            .expect("bound line");
+        assert_eq!((b.objective, b.bound), (None, Some(759.0)));
+        let d = parse_progress_line("#Done    3.00s best:930   next:[]  default_lp")
+            .expect("done line");
+        assert_eq!((d.objective, d.bound), (Some(930.0), None));
+        assert!(parse_progress_line("#Model   0.02s var:101/101 constraints:210/210").is_none());
+        assert!(parse_progress_line("#kNoOverlap: 10 (#intervals: 100)").is_none());
+        assert!(parse_progress_line("Starting search at 0.00s with 2 workers.").is_none());
+    }
+}
