@@ -33,9 +33,26 @@ pub enum Command {
         #[arg(long)]
         if_empty: bool,
     },
+    /// Solve a scheduling problem file with CP-SAT and print the schedule.
+    Solve(takt_optimizer::cli::SolveArgs),
+    /// Internal: runs one solve for a parent process (model on stdin, progress and result on stdout).
+    #[command(hide = true)]
+    SolveWorker,
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    // The solver commands need neither the database nor a runtime.
+    match cli.command {
+        Some(Command::SolveWorker) => return takt_optimizer::worker::run_worker(),
+        Some(Command::Solve(args)) => {
+            let worker = takt_optimizer::worker::WorkerCommand::new(
+                std::env::current_exe()?,
+                &["solve-worker"],
+            );
+            return takt_optimizer::cli::run_solve(args, worker);
+        }
+        _ => {}
+    }
     crate::telemetry::init();
     let settings = Settings::from_env()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -75,5 +92,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 ),
             }
         }),
+        Command::Solve(_) | Command::SolveWorker => Ok(()),
     }
 }

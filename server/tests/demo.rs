@@ -1,4 +1,6 @@
 //! The demo factory generator: deterministic, internally consistent, and loadable.
+// A failing test panics with the value it got; that is what unwrap is for here.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

@@ -354,7 +354,7 @@ pub fn generate(options: &GenerateOptions) -> Factory {
     for (ti, &count) in per_type.iter().enumerate() {
         let spec = &MACHINE_TYPES[ti];
         for _ in 0..count {
-            for shift in 0..3 {
+            for (shift, &(shift_code, ..)) in SHIFTS.iter().enumerate() {
                 let idx = operators.len();
                 let flexible = idx % 10 == 9;
                 let (pattern, roster) = if flexible {
@@ -367,7 +367,7 @@ pub fn generate(options: &GenerateOptions) -> Factory {
                         },
                     )
                 } else {
-                    (SHIFTS[shift].0, Roster::Fixed(shift))
+                    (shift_code, Roster::Fixed(shift))
                 };
                 let name = format!(
                     "{} {}",
@@ -915,7 +915,7 @@ impl ShiftWindows {
                         (h + len) % 24,
                     );
                     by_shift[k].push((s, e));
-                    let even_week = date.iso_week().week() % 2 == 0;
+                    let even_week = date.iso_week().week().is_multiple_of(2);
                     if k == 0 && even_week || k == 1 && !even_week {
                         flex_even.push((s, e));
                     }

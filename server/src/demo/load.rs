@@ -259,8 +259,8 @@ pub async fn load(
     )
     .fetch_one(&mut *c)
     .await?;
-    let statement = format!("COPY assignments (id, schedule_id, task_id, machine_id, operator_id, scheduled_start, scheduled_end, setup_s, actual_start, actual_end, good_qty, scrap_qty) FROM STDIN");
-    copy(c, &statement, &f.assignments, |r, a| {
+    let statement = "COPY assignments (id, schedule_id, task_id, machine_id, operator_id, scheduled_start, scheduled_end, setup_s, actual_start, actual_end, good_qty, scrap_qty) FROM STDIN";
+    copy(c, statement, &f.assignments, |r, a| {
         r.int(a.id)
             .int(schedule_id)
             .int(a.task_id)
