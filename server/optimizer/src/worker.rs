@@ -19,7 +19,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
-use std::time::Duration as StdDuration;
+use std::time::{Duration as StdDuration, Instant};
 
 use prost::Message;
 
@@ -31,6 +31,8 @@ use crate::proto;
 use crate::solve::{self, Backend, ProgressPoint, SolveParams, SolveResult};
 
 const MAGIC: &[u8; 5] = b"TAKT1";
+/// Seconds a child may overrun its time limit (or ignore a stop) before it is killed.
+const CHILD_GRACE_S: f64 = 30.0;
 /// Upper bound on a frame or request part, so a broken peer cannot make us allocate wildly.
 const MAX_FRAME: u32 = 1 << 30;
 
@@ -309,11 +311,22 @@ impl Backend for ChildBackend<'_> {
 
         let mut response = None;
         let mut error = None;
-        let mut stop_sent = false;
+        let mut stop_sent: Option<Instant> = None;
+        let mut killed = false;
+        // Watchdog: a child that overruns its time limit by far, or ignores a stop request,
+        // is killed rather than blocking the caller forever.
+        let overrun = Instant::now()
+            + StdDuration::from_secs_f64(params.max_time_in_seconds.max(0.0) + CHILD_GRACE_S);
         loop {
-            if write_ok && !stop_sent && self.cancel.is_cancelled() {
+            if write_ok && stop_sent.is_none() && self.cancel.is_cancelled() {
                 let _ = stdin.write_all(b"S").and_then(|()| stdin.flush());
-                stop_sent = true;
+                stop_sent = Some(Instant::now());
+            }
+            let stop_ignored =
+                stop_sent.is_some_and(|t| t.elapsed() > StdDuration::from_secs_f64(CHILD_GRACE_S));
+            if !killed && (Instant::now() > overrun || stop_ignored) {
+                let _ = child.kill();
+                killed = true;
             }
             match rx.recv_timeout(StdDuration::from_millis(50)) {
                 Ok(Frame::Progress(p)) => {
@@ -334,6 +347,9 @@ impl Backend for ChildBackend<'_> {
         match (response, error) {
             (Some(bytes), _) => CpSolution::decode(&bytes),
             (None, Some(e)) => Err(werr(e)),
+            (None, None) if killed => Err(werr(format!(
+                "worker did not finish within its time limit plus {CHILD_GRACE_S}s and was killed"
+            ))),
             (None, None) => Err(werr(format!("worker exited without a response ({status})"))),
         }
     }
