@@ -171,9 +171,9 @@ pub fn solve_with(
     backend: &mut dyn Backend,
 ) -> Result<SolveResult, OptimizerError> {
     let t0 = std::time::Instant::now();
-    // A dispatching-rule schedule: the warm start, and — when the independent checker
-    // accepts it and the objective is the makespan alone — an upper bound on every end, which
-    // tightens all time domains.
+    // A dispatching-rule schedule: when the independent checker accepts it and the objective
+    // is the makespan alone, its makespan bounds every end, which tightens all time domains.
+    // (The warm start proper is the baseline of a re-plan; see `model::add_warm_start`.)
     let plan = params.warm_start.then(|| crate::dispatch::greedy(p));
     let makespan_only = params
         .objective
@@ -204,7 +204,7 @@ pub fn solve_with(
         objective: params.objective.clone(),
         explain: false,
         warm_start: params.warm_start,
-        plan,
+        plan: None,
         end_upper_bound,
     };
     let mut built = model::build(p, &opts);

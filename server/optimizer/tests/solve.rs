@@ -349,3 +349,27 @@ fn infeasibility_is_explained_in_factory_words() {
     );
     assert!(!e.summary.contains("J-7"), "{}", e.summary);
 }
+
+#[test]
+fn sigterm_makes_the_worker_return_its_best_schedule() {
+    // A shell wrapper starts the real worker (keeping our pipes), then sends it SIGTERM after
+    // two seconds, as a supervisor or `kill` would.
+    let p = parse_jobshop(&common::read("jobshop/la21.txt")).expect("parse");
+    // (fd 3 keeps our stdin: a background job's own stdin would be /dev/null.)
+    let script = r#"exec 3<&0; "$0" <&3 3<&- & pid=$!; sleep 2; kill -TERM $pid; wait $pid"#;
+    let cmd = WorkerCommand::new(
+        "/bin/sh",
+        &["-c", script, env!("CARGO_BIN_EXE_takt-solve-worker")],
+    );
+    let mut par = params(120.0);
+    par.workers = 1;
+    let started = Instant::now();
+    let r = solve_in_child(&cmd, &p, &par, |_| {}, CancelHandle::new()).expect("solve");
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(r.status.has_solution(), "{:?}", r.status);
+    assert!(r.violations.is_empty(), "{:?}", r.violations);
+}
