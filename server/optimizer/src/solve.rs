@@ -314,6 +314,12 @@ pub fn read_back(p: &Problem, built: &BuiltModel, sol: &CpSolution) -> SolveResu
     } else {
         (None, None, None)
     };
+    // CP-SAT reports OPTIMAL when it stops at the relative gap limit; only a closed gap is
+    // reported as optimal here.
+    let status = match gap {
+        Some(g) if status == SolveStatus::Optimal && g > 1e-9 => SolveStatus::Feasible,
+        _ => status,
+    };
     SolveResult {
         status,
         objective,

@@ -373,3 +373,26 @@ fn sigterm_makes_the_worker_return_its_best_schedule() {
     assert!(r.status.has_solution(), "{:?}", r.status);
     assert!(r.violations.is_empty(), "{:?}", r.violations);
 }
+
+#[test]
+fn a_gap_limit_stop_reports_the_real_gap_not_optimal() {
+    let p = parse_jobshop(&common::read("jobshop/la21.txt")).expect("parse");
+    let mut par = params(20.0);
+    par.relative_gap = Some(0.3);
+    let started = Instant::now();
+    let r = solve_in_process(&p, &par, StopHandle::new()).expect("solve");
+    assert!(started.elapsed() < Duration::from_secs(15));
+    let (o, b, g) = (
+        r.objective.expect("obj"),
+        r.bound.expect("bound"),
+        r.gap.expect("gap"),
+    );
+    assert!((g - (o - b) / o).abs() < 1e-9);
+    assert!(g <= 0.3, "{g}");
+    if g > 0.0 {
+        assert_eq!(r.status, SolveStatus::Feasible);
+    } else {
+        assert_eq!(r.status, SolveStatus::Optimal);
+    }
+    assert!(r.violations.is_empty());
+}
