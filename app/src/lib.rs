@@ -11,6 +11,7 @@ pub mod error;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod ports;
+pub mod read_models;
 pub mod shell;
 
 pub use shell::{shell, App};

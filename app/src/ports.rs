@@ -10,6 +10,10 @@ use leptos::prelude::use_context;
 
 use crate::domain::{ActingUser, Department, FloorSnapshot, PlantScope};
 use crate::error::AppError;
+use crate::read_models::{
+    DashboardSummary, GetDashboardSummary, GetJobFlowMetrics, GetMachineUtilization,
+    GetOperatorWorkload, JobFlowMetrics, MachineUtilization, OperatorWorkload,
+};
 
 /// Live counts from the system of record for the dashboard's first row.
 #[async_trait::async_trait]
@@ -18,10 +22,27 @@ pub trait FloorQueries: Send + Sync {
     async fn departments(&self) -> Result<Vec<Department>, AppError>;
 }
 
+/// The read models (machine utilization, operator load, job flow, dashboard), answered through
+/// the server's query bus (cache, timing, freshness).
+#[async_trait::async_trait]
+pub trait ReadQueries: Send + Sync {
+    async fn machine_utilization(
+        &self,
+        query: GetMachineUtilization,
+    ) -> Result<MachineUtilization, AppError>;
+    async fn operator_workload(
+        &self,
+        query: GetOperatorWorkload,
+    ) -> Result<OperatorWorkload, AppError>;
+    async fn job_flow(&self, query: GetJobFlowMetrics) -> Result<JobFlowMetrics, AppError>;
+    async fn dashboard(&self, query: GetDashboardSummary) -> Result<DashboardSummary, AppError>;
+}
+
 /// Everything a server function may reach, provided once per request by the server.
 #[derive(Clone)]
 pub struct Services {
     pub floor: Arc<dyn FloorQueries>,
+    pub read: Arc<dyn ReadQueries>,
 }
 
 /// The services of the current request.

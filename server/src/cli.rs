@@ -33,6 +33,21 @@ pub enum Command {
         #[arg(long)]
         if_empty: bool,
     },
+    /// Refresh the read models' materialized views now (the server also does it on events).
+    RefreshReadModels,
+    /// Print the access paths of the read models' core statements, the scans a dashboard query
+    /// causes per table, and index recommendations.
+    ReadExplain {
+        /// The moment that counts as "now" (RFC 3339); default the current time.
+        #[arg(long)]
+        now: Option<chrono::DateTime<chrono::Utc>>,
+    },
+    /// Time the read models (p50/p95, views vs raw, cache hit, freshness) and print a table.
+    BenchRead {
+        /// Timed runs per query.
+        #[arg(long, default_value_t = 30)]
+        iterations: usize,
+    },
     /// Solve a scheduling problem file with CP-SAT and print the schedule.
     Solve(takt_optimizer::cli::SolveArgs),
     /// Internal: runs one solve for a parent process (model on stdin, progress and result on stdout).
@@ -91,6 +106,25 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     "database already holds a factory ({jobs} jobs); seed into an empty database (set DATABASE_URL)"
                 ),
             }
+        }),
+        Command::RefreshReadModels => runtime.block_on(async {
+            let pool = crate::db::connect_and_migrate(&settings).await?;
+            let ctx = crate::read::ReadContext::new(pool, settings.plant_tz, crate::read::system_clock());
+            ctx.sync_time_zone().await?;
+            let outcome = ctx.refresh().await?;
+            println!(
+                "read models refreshed in {:.0} ms; views cover days before {}; through event {}",
+                outcome.took_ms, outcome.covers_before, outcome.through_event
+            );
+            Ok(())
+        }),
+        Command::ReadExplain { now } => runtime.block_on(async {
+            let pool = crate::db::connect_and_migrate(&settings).await?;
+            crate::read::explain::run_command(&pool, settings.plant_tz, now.unwrap_or_else(chrono::Utc::now)).await
+        }),
+        Command::BenchRead { iterations } => runtime.block_on(async {
+            let pool = crate::db::connect_and_migrate(&settings).await?;
+            crate::read::bench::run(pool, settings.plant_tz, crate::read::bench::BenchOptions { iterations }).await
         }),
         Command::Solve(_) | Command::SolveWorker => Ok(()),
     }

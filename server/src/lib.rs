@@ -7,5 +7,6 @@ pub mod db;
 pub mod demo;
 pub mod floor;
 pub mod health;
+pub mod read;
 pub mod startup;
 pub mod telemetry;

@@ -13,6 +13,7 @@ use app::{shell, App};
 
 use crate::config::Settings;
 use crate::floor::PgFloor;
+use crate::read::{QueryBus, ReadConfig, ReadContext};
 
 /// What every handler can reach.
 #[derive(Clone, FromRef)]
@@ -24,14 +25,33 @@ pub struct AppState {
 
 /// The adapters behind the app's ports, built once and shared by every request.
 pub fn services(state: &AppState) -> Services {
+    services_with(state, read_bus(state, ReadConfig::default()))
+}
+
+/// The read side's query bus on the state's pool, clock and plant zone.
+pub fn read_bus(state: &AppState, config: ReadConfig) -> Arc<QueryBus> {
+    let ctx = ReadContext::new(
+        state.pool.clone(),
+        state.settings.plant_tz,
+        crate::read::system_clock(),
+    );
+    Arc::new(QueryBus::new(ctx, config))
+}
+
+pub fn services_with(state: &AppState, read: Arc<QueryBus>) -> Services {
     Services {
         floor: Arc::new(PgFloor::new(state.pool.clone())),
+        read,
     }
 }
 
 pub fn build_router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
     let services = services(&state);
+    build_router_with(state, services)
+}
+
+pub fn build_router_with(state: AppState, services: Services) -> Router {
+    let routes = generate_route_list(App);
     let provide_services = move || provide_context(services.clone());
     let options = state.leptos_options.clone();
     Router::new()
@@ -61,7 +81,13 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         pool,
         settings: Arc::new(settings),
     };
-    let app = build_router(state);
+    // The read side: plant zone into the views' state, the query bus, and the freshness loop
+    // that follows domain events (it also refreshes the views at start-up).
+    let bus = read_bus(&state, ReadConfig::from_env()?);
+    bus.context().sync_time_zone().await?;
+    crate::read::freshness::spawn(bus.clone());
+    let services = services_with(&state, bus);
+    let app = build_router_with(state, services);
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     tracing::info!("Takt listening on http://{addr}");
     axum::serve(listener, app.into_make_service())

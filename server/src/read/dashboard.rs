@@ -1,0 +1,544 @@
+//! `GetDashboardSummary`: KPI tiles with OEE, the schedule health score, prioritised alerts
+//! with recommended actions, department summaries and the real-time status. The window's OEE
+//! reads closed days from the views; "now" and the next seven days are live.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, Utc};
+
+use app::error::AppError;
+use app::read_models::{
+    Alert, BucketSize, DashboardSummary, DepartmentSummary, GetDashboardSummary, HealthBand,
+    HealthComponent, HealthScore, Kpis, Oee, RealTimeStatus, Severity, StatusItem,
+};
+
+use super::machine_utilization::{buckets, Seconds};
+use super::{ratio, round6, ReadContext};
+use crate::floor::store_error;
+
+/// How many items each real-time list shows.
+pub const STATUS_LIMIT: i64 = 20;
+
+/// OEE from the window's finished runs (METRICS.md, "OEE"). Availability = operating time
+/// (actual run minus setup) / planned production time (the runs' scheduled time), capped at 1
+/// with any excess charged to performance; performance = ideal time for all units / operating
+/// time; quality = good / (good + scrap). OEE = A × P × Q, with Q taken as 1 when no unit was
+/// counted (performance is then 0, so OEE is 0).
+pub fn oee(s: &Seconds) -> Oee {
+    let planned = s.planned;
+    if planned <= 0.0 {
+        return Oee {
+            availability: None,
+            performance: None,
+            quality: None,
+            oee: None,
+        };
+    }
+    let operating = s.operating.min(planned);
+    let availability = operating / planned;
+    let performance = ratio(s.ideal, operating);
+    let units = (s.good + s.scrap) as f64;
+    let quality = ratio(s.good as f64, units);
+    let oee = performance.map(|p| availability * p * quality.unwrap_or(1.0));
+    Oee {
+        availability: Some(round6(availability)),
+        performance: performance.map(round6),
+        quality: quality.map(round6),
+        oee: oee.map(round6),
+    }
+}
+
+/// Health score weights (sum 1). Components without data drop out and the rest renormalise.
+pub const HEALTH_WEIGHTS: [(&str, f64); 5] = [
+    ("on_time_delivery", 0.30),
+    ("oee", 0.25),
+    ("open_jobs_not_late", 0.20),
+    ("load_fit_next_7d", 0.15),
+    ("machines_up_now", 0.10),
+];
+
+/// OEE counts fully at the 85 % world-class mark; load fits best at 85 % scheduled utilization.
+pub fn health(
+    on_time: Option<f64>,
+    oee: Option<f64>,
+    open_jobs: i64,
+    late_jobs: i64,
+    load_next_7d: Option<f64>,
+    machines: i64,
+    down: i64,
+) -> HealthScore {
+    let parts: [Option<f64>; 5] = [
+        on_time,
+        oee.map(|o| (o / 0.85).min(1.0)),
+        (open_jobs > 0).then(|| 1.0 - late_jobs as f64 / open_jobs as f64),
+        load_next_7d.map(|u| (1.0 - (u - 0.85).abs() / 0.85).clamp(0.0, 1.0)),
+        (machines > 0).then(|| 1.0 - down as f64 / machines as f64),
+    ];
+    let mut components = Vec::new();
+    let (mut sum, mut weights) = (0.0, 0.0);
+    for ((name, w), part) in HEALTH_WEIGHTS.iter().zip(parts) {
+        if let Some(score) = part {
+            let score = score.clamp(0.0, 1.0);
+            sum += w * score;
+            weights += w;
+            components.push(HealthComponent {
+                name: (*name).to_string(),
+                weight: *w,
+                score: round6(score),
+            });
+        }
+    }
+    let score = if weights > 0.0 {
+        100.0 * sum / weights
+    } else {
+        100.0
+    };
+    HealthScore {
+        score: round6(score),
+        band: band(score),
+        components,
+    }
+}
+
+/// Green from 80, amber from 60, red below.
+pub fn band(score: f64) -> HealthBand {
+    if score >= 80.0 {
+        HealthBand::Green
+    } else if score >= 60.0 {
+        HealthBand::Amber
+    } else {
+        HealthBand::Red
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+struct MachineRow {
+    id: i64,
+    department: String,
+}
+
+#[derive(Debug, sqlx::FromRow)]
+struct Counts {
+    open_jobs: i64,
+    late_jobs: i64,
+    completed: i64,
+    on_time: i64,
+}
+
+#[derive(Debug, sqlx::FromRow)]
+struct StatusRow {
+    kind: String,
+    machine_id: i64,
+    machine: String,
+    department: String,
+    what: String,
+    since: DateTime<Utc>,
+    until: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, sqlx::FromRow)]
+struct LoadRow {
+    machine_id: i64,
+    scheduled_s: f64,
+    downtime_s: f64,
+}
+
+#[derive(Debug, sqlx::FromRow)]
+struct DeptCount {
+    department: String,
+    n: i64,
+}
+
+pub async fn run(
+    ctx: &ReadContext,
+    q: &GetDashboardSummary,
+    use_views: bool,
+) -> Result<DashboardSummary, AppError> {
+    let as_of = ctx.as_of().await?;
+    let now = ctx.now();
+    let department = ctx.department_id(&q.scope).await?;
+    let today = now.with_timezone(&ctx.tz).date_naive();
+    let window_from = ctx.midnight_of(today - Duration::days(i64::from(q.window_days) - 1));
+
+    let machines: Vec<MachineRow> = sqlx::query_as(
+        "SELECT m.id, d.code AS department FROM machines m JOIN departments d ON d.id = m.department_id
+         WHERE m.status <> 'retired' AND ($1::BIGINT IS NULL OR m.department_id = $1) ORDER BY m.id",
+    )
+    .bind(department)
+    .fetch_all(&ctx.pool)
+    .await
+    .map_err(store_error)?;
+    let dept_of: HashMap<i64, &str> = machines
+        .iter()
+        .map(|m| (m.id, m.department.as_str()))
+        .collect();
+
+    // OEE per machine over the window (one 'month' call covers it in at most two buckets).
+    let window = buckets(
+        ctx,
+        window_from,
+        now,
+        BucketSize::Month,
+        department,
+        None,
+        true,
+        use_views,
+    )
+    .await?;
+    let mut plant = Seconds::default();
+    let mut per_dept: HashMap<&str, Seconds> = HashMap::new();
+    for r in &window {
+        plant.add_row(r);
+        if let Some(d) = r.machine_id.and_then(|id| dept_of.get(&id)) {
+            per_dept.entry(d).or_default().add_row(r);
+        }
+    }
+    let plant_oee = oee(&plant);
+
+    // Load of the next seven days: plain overlap sums (no buckets needed).
+    let horizon = now + Duration::days(7);
+    let loads: Vec<LoadRow> = sqlx::query_as(
+        r#"
+        WITH sm AS (SELECT id FROM machines WHERE status <> 'retired' AND ($1::BIGINT IS NULL OR department_id = $1)),
+        sched AS (
+            SELECT a.machine_id,
+                   sum(extract(epoch FROM least(a.scheduled_end, $3) - greatest(a.scheduled_start, $2)))::float8 AS s
+            FROM assignments a JOIN sm ON sm.id = a.machine_id
+            WHERE a.schedule_id = (SELECT id FROM schedules WHERE is_live)
+              AND a.scheduled_end > $2 AND a.scheduled_start < $3
+            GROUP BY a.machine_id
+        ),
+        down AS (
+            SELECT u.machine_id, sum(extract(epoch FROM upper(u.r) - lower(u.r)))::float8 AS s
+            FROM (SELECT d.machine_id, unnest(range_agg(tstzrange(greatest(d.starts_at, $2), least(d.ends_at, $3)))) AS r
+                  FROM machine_downtimes d JOIN sm ON sm.id = d.machine_id
+                  WHERE d.ends_at > $2 AND d.starts_at < $3
+                  GROUP BY d.machine_id) u
+            GROUP BY u.machine_id
+        )
+        SELECT sm.id AS machine_id, coalesce(sched.s, 0)::float8 AS scheduled_s, coalesce(down.s, 0)::float8 AS downtime_s
+        FROM sm LEFT JOIN sched ON sched.machine_id = sm.id LEFT JOIN down ON down.machine_id = sm.id
+        "#,
+    )
+    .bind(department)
+    .bind(now)
+    .bind(horizon)
+    .fetch_all(&ctx.pool)
+    .await
+    .map_err(store_error)?;
+    let horizon_s = (horizon - now).num_seconds() as f64;
+    let mut load_plant = (0.0, 0.0);
+    let mut load_dept: HashMap<&str, (f64, f64)> = HashMap::new();
+    for l in &loads {
+        let available = (horizon_s - l.downtime_s).max(0.0);
+        load_plant.0 += l.scheduled_s;
+        load_plant.1 += available;
+        if let Some(d) = dept_of.get(&l.machine_id) {
+            let e = load_dept.entry(d).or_default();
+            e.0 += l.scheduled_s;
+            e.1 += available;
+        }
+    }
+
+    let counts: Counts = sqlx::query_as(
+        r#"
+        WITH open_jobs AS (
+            SELECT j.due_at FROM jobs j
+            WHERE j.status IN ('planned', 'released', 'in_progress')
+              AND ($1::BIGINT IS NULL OR EXISTS (SELECT 1 FROM tasks t WHERE t.job_id = j.id AND t.department_id = $1))
+        ),
+        cfg AS (SELECT CASE WHEN $4 THEN least(greatest(mv_covers_before, $2), $3) ELSE $2 END AS live_from
+                FROM read_model_state),
+        done AS (
+            SELECT v.on_time FROM mv_daily_job_flow_metrics v, cfg
+            WHERE v.completed_at >= $2 AND v.completed_at < cfg.live_from
+              AND ($1::BIGINT IS NULL OR $1 = ANY (v.department_ids))
+            UNION ALL
+            SELECT f.on_time FROM cfg, job_flow_facts(cfg.live_from, $3) f
+            WHERE ($1::BIGINT IS NULL OR $1 = ANY (f.department_ids))
+        )
+        SELECT (SELECT count(*) FROM open_jobs) AS open_jobs,
+               (SELECT count(*) FROM open_jobs WHERE due_at < $3) AS late_jobs,
+               (SELECT count(*) FROM done) AS completed,
+               (SELECT count(*) FROM done WHERE on_time) AS on_time
+        "#,
+    )
+    .bind(department)
+    .bind(window_from)
+    .bind(now)
+    .bind(use_views)
+    .fetch_one(&ctx.pool)
+    .await
+    .map_err(store_error)?;
+
+    // Real-time status: running now, late (planned end passed, not finished), down now.
+    let status: Vec<StatusRow> = sqlx::query_as(
+        r#"
+        WITH sm AS (
+            SELECT m.id, m.code, d.code AS department FROM machines m JOIN departments d ON d.id = m.department_id
+            WHERE m.status <> 'retired' AND ($1::BIGINT IS NULL OR m.department_id = $1)
+        ),
+        live AS (SELECT id FROM schedules WHERE is_live)
+        (SELECT 'running' AS kind, sm.id AS machine_id, sm.code AS machine, sm.department, j.code AS what,
+                a.actual_start AS since, a.scheduled_end AS until
+         FROM assignments a JOIN sm ON sm.id = a.machine_id
+         JOIN tasks t ON t.id = a.task_id JOIN jobs j ON j.id = t.job_id
+         WHERE a.actual_start IS NOT NULL AND a.actual_end IS NULL AND a.actual_start <= $2
+           AND a.schedule_id = (SELECT id FROM live)
+         ORDER BY a.actual_start LIMIT 1000)
+        UNION ALL
+        (SELECT 'late', sm.id, sm.code, sm.department, j.code, a.scheduled_end, NULL
+         FROM assignments a JOIN sm ON sm.id = a.machine_id
+         JOIN tasks t ON t.id = a.task_id JOIN jobs j ON j.id = t.job_id
+         WHERE a.actual_end IS NULL AND a.scheduled_end < $2 AND a.schedule_id = (SELECT id FROM live)
+         ORDER BY a.scheduled_end LIMIT 1000)
+        UNION ALL
+        (SELECT 'down', sm.id, sm.code, sm.department, d.kind, d.starts_at, d.ends_at
+         FROM machine_downtimes d JOIN sm ON sm.id = d.machine_id
+         WHERE d.starts_at <= $2 AND d.ends_at > $2
+         ORDER BY d.starts_at LIMIT 1000)
+        "#,
+    )
+    .bind(department)
+    .bind(now)
+    .fetch_all(&ctx.pool)
+    .await
+    .map_err(store_error)?;
+    let out_of_service: Vec<DeptCount> = sqlx::query_as(
+        "SELECT d.code AS department, count(*) AS n FROM machines m JOIN departments d ON d.id = m.department_id
+         WHERE m.status = 'out_of_service' AND ($1::BIGINT IS NULL OR m.department_id = $1) GROUP BY d.code",
+    )
+    .bind(department)
+    .fetch_all(&ctx.pool)
+    .await
+    .map_err(store_error)?;
+
+    let item = |r: &StatusRow| StatusItem {
+        machine: r.machine.clone(),
+        department: r.department.clone(),
+        what: r.what.clone(),
+        since: r.since,
+        until: r.until,
+    };
+    let mut down_ids: Vec<i64> = of_kind(&status, "down").map(|r| r.machine_id).collect();
+    down_ids.sort_unstable();
+    down_ids.dedup();
+    let oos: i64 = out_of_service.iter().map(|c| c.n).sum();
+    let machines_down = down_ids.len() as i64 + oos;
+    let running = of_kind(&status, "running").count() as i64;
+    let late_tasks = of_kind(&status, "late").count() as i64;
+
+    let on_time = ratio(counts.on_time as f64, counts.completed as f64);
+    let load_next = ratio(load_plant.0, load_plant.1);
+    let kpis = Kpis {
+        oee: plant_oee.clone(),
+        on_time_delivery: on_time.map(round6),
+        scheduled_utilization_next_7d: load_next.map(round6),
+        open_jobs: counts.open_jobs,
+        late_jobs: counts.late_jobs,
+        machines_down,
+        machines_in_service: machines.len() as i64,
+        running_now: running,
+        late_tasks,
+    };
+    let health = health(
+        on_time,
+        plant_oee.oee,
+        counts.open_jobs,
+        counts.late_jobs,
+        load_next,
+        machines.len() as i64,
+        machines_down,
+    );
+
+    let mut dept_names: Vec<&str> = machines.iter().map(|m| m.department.as_str()).collect();
+    dept_names.sort_unstable();
+    dept_names.dedup();
+    let departments: Vec<DepartmentSummary> = dept_names
+        .iter()
+        .map(|d| {
+            let n = |k: &str| of_kind(&status, k).filter(|r| r.department == *d).count() as i64;
+            let mut down: Vec<i64> = of_kind(&status, "down")
+                .filter(|r| r.department == *d)
+                .map(|r| r.machine_id)
+                .collect();
+            down.sort_unstable();
+            down.dedup();
+            let oos = out_of_service
+                .iter()
+                .filter(|c| c.department == *d)
+                .map(|c| c.n)
+                .sum::<i64>();
+            let load = load_dept.get(d).copied().unwrap_or((0.0, 0.0));
+            DepartmentSummary {
+                department: (*d).to_string(),
+                machines: machines.iter().filter(|m| m.department == *d).count() as i64,
+                machines_down: down.len() as i64 + oos,
+                running_now: n("running"),
+                scheduled_utilization_next_7d: ratio(load.0, load.1).map(round6),
+                oee: per_dept.get(d).and_then(|s| oee(s).oee),
+                late_tasks: n("late"),
+            }
+        })
+        .collect();
+
+    let alerts = alerts(&kpis, &departments, &status);
+    let limit = STATUS_LIMIT as usize;
+    Ok(DashboardSummary {
+        as_of,
+        kpis,
+        health,
+        alerts,
+        departments,
+        status: RealTimeStatus {
+            running: of_kind(&status, "running").take(limit).map(item).collect(),
+            late: of_kind(&status, "late").take(limit).map(item).collect(),
+            down: of_kind(&status, "down").take(limit).map(item).collect(),
+        },
+    })
+}
+
+fn of_kind<'a>(status: &'a [StatusRow], kind: &'a str) -> impl Iterator<Item = &'a StatusRow> + 'a {
+    status.iter().filter(move |r| r.kind == kind)
+}
+
+/// Alerts, most severe first (METRICS.md, "Alerts").
+fn alerts(kpis: &Kpis, departments: &[DepartmentSummary], status: &[StatusRow]) -> Vec<Alert> {
+    let mut out = Vec::new();
+    for r in status.iter().filter(|r| r.kind == "down") {
+        let breakdown = r.what == "breakdown";
+        out.push(Alert {
+            severity: if breakdown {
+                Severity::High
+            } else {
+                Severity::Low
+            },
+            kind: if breakdown {
+                "breakdown"
+            } else {
+                "maintenance"
+            }
+            .into(),
+            subject: r.machine.clone(),
+            message: format!(
+                "{} {} in {}{}",
+                r.machine,
+                if breakdown {
+                    "is broken down"
+                } else {
+                    "is in planned maintenance"
+                },
+                r.department,
+                r.until
+                    .map(|u| format!(" until {}", u.format("%Y-%m-%d %H:%M UTC")))
+                    .unwrap_or_default()
+            ),
+            recommended_action: if breakdown {
+                "dispatch maintenance and re-plan its queued tasks onto alternative machines".into()
+            } else {
+                "check that no task is planned on it during the window".into()
+            },
+        });
+    }
+    if kpis.open_jobs > 0 && kpis.late_jobs > 0 {
+        let share = kpis.late_jobs as f64 / kpis.open_jobs as f64;
+        out.push(Alert {
+            severity: if share >= 0.05 {
+                Severity::Critical
+            } else {
+                Severity::High
+            },
+            kind: "late_jobs".into(),
+            subject: "plant".into(),
+            message: format!(
+                "{} of {} open jobs are past their due date",
+                kpis.late_jobs, kpis.open_jobs
+            ),
+            recommended_action:
+                "re-optimize the plan with due-date weighting and agree new dates for the rest"
+                    .into(),
+        });
+    }
+    for d in departments {
+        if d.late_tasks > 0 {
+            out.push(Alert {
+                severity: if d.late_tasks > 10 {
+                    Severity::High
+                } else {
+                    Severity::Medium
+                },
+                kind: "late_tasks".into(),
+                subject: d.department.clone(),
+                message: format!(
+                    "{} tasks in {} are past their planned end and not finished",
+                    d.late_tasks, d.department
+                ),
+                recommended_action: "record progress or re-plan the department's queue".into(),
+            });
+        }
+        if let Some(u) = d.scheduled_utilization_next_7d {
+            if u > 0.95 {
+                out.push(Alert {
+                    severity: if u > 1.0 {
+                        Severity::High
+                    } else {
+                        Severity::Medium
+                    },
+                    kind: "overload".into(),
+                    subject: d.department.clone(),
+                    message: format!(
+                        "{} is planned at {:.0}% of available time for the next 7 days",
+                        d.department,
+                        u * 100.0
+                    ),
+                    recommended_action:
+                        "add an overtime shift or move work to alternative machines".into(),
+                });
+            }
+        }
+    }
+    if let Some(o) = kpis.oee.oee {
+        if o < 0.6 {
+            let weakest = [
+                ("availability", kpis.oee.availability),
+                ("performance", kpis.oee.performance),
+                ("quality", kpis.oee.quality),
+            ]
+            .into_iter()
+            .filter_map(|(n, v)| v.map(|v| (n, v)))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(n, _)| n)
+            .unwrap_or("availability");
+            out.push(Alert {
+                severity: Severity::Medium,
+                kind: "low_oee".into(),
+                subject: "plant".into(),
+                message: format!("OEE is {:.0}%, below 60%", o * 100.0),
+                recommended_action: format!("work on {weakest}, the weakest OEE factor"),
+            });
+        }
+    }
+    out.sort_by(|a, b| {
+        a.severity
+            .cmp(&b.severity)
+            .then_with(|| a.kind.cmp(&b.kind))
+            .then_with(|| a.subject.cmp(&b.subject))
+    });
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn health_renormalises_missing_components() {
+        let h = health(None, None, 0, 0, None, 10, 0);
+        assert_eq!(h.score, 100.0);
+        assert_eq!(h.components.len(), 1);
+        let h = health(Some(0.5), Some(0.85), 10, 5, Some(0.85), 10, 5);
+        // 0.3×0.5 + 0.25×1 + 0.2×0.5 + 0.15×1 + 0.1×0.5 = 0.7
+        assert!((h.score - 70.0).abs() < 1e-6, "{}", h.score);
+        assert_eq!(h.band, HealthBand::Amber);
+    }
+}

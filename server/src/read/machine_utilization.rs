@@ -1,0 +1,504 @@
+//! `GetMachineUtilization`: buckets of scheduled vs actual utilization, the per-machine list with
+//! trend, bottlenecks and capacity insights. Closed days come from the views through
+//! `get_machine_utilization_buckets`; the rest is live (see the migration's header).
+
+use chrono::{DateTime, Duration, Utc};
+
+use app::error::AppError;
+use app::read_models::{
+    Bottleneck, BucketSize, CapacityInsight, GetMachineUtilization, MachineSummary,
+    MachineUtilization, Severity, Trend, UtilizationBucket, UtilizationFigures,
+};
+
+use super::{hours, paginate, ratio, round6, ReadContext};
+use crate::floor::store_error;
+
+/// One row of `get_machine_utilization_buckets`.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct BucketRow {
+    pub bucket_start: DateTime<Utc>,
+    pub bucket_end: DateTime<Utc>,
+    pub span_start: DateTime<Utc>,
+    pub span_end: DateTime<Utc>,
+    pub machine_id: Option<i64>,
+    pub machines: i64,
+    pub calendar_s: f64,
+    pub downtime_s: f64,
+    pub scheduled_s: f64,
+    pub setup_s: f64,
+    pub actual_s: f64,
+    pub runs_finished: i64,
+    pub planned_s: f64,
+    pub actual_run_s: f64,
+    pub operating_s: f64,
+    pub good_qty: i64,
+    pub scrap_qty: i64,
+    pub ideal_s: f64,
+    pub ideal_good_s: f64,
+    pub delay_s: f64,
+}
+
+/// Sums of seconds from which every figure follows (METRICS.md, "Machine utilization").
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Seconds {
+    pub calendar: f64,
+    pub downtime: f64,
+    pub scheduled: f64,
+    pub setup: f64,
+    pub actual: f64,
+    pub planned: f64,
+    pub actual_run: f64,
+    pub operating: f64,
+    pub ideal: f64,
+    pub ideal_good: f64,
+    pub good: i64,
+    pub scrap: i64,
+    pub delay: f64,
+    pub runs: i64,
+}
+
+impl Seconds {
+    pub fn add_row(&mut self, r: &BucketRow) {
+        self.calendar += r.calendar_s;
+        self.downtime += r.downtime_s;
+        self.scheduled += r.scheduled_s;
+        self.setup += r.setup_s;
+        self.actual += r.actual_s;
+        self.planned += r.planned_s;
+        self.actual_run += r.actual_run_s;
+        self.operating += r.operating_s;
+        self.ideal += r.ideal_s;
+        self.ideal_good += r.ideal_good_s;
+        self.good += r.good_qty;
+        self.scrap += r.scrap_qty;
+        self.delay += r.delay_s;
+        self.runs += r.runs_finished;
+    }
+
+    pub fn available(&self) -> f64 {
+        (self.calendar - self.downtime).max(0.0)
+    }
+
+    pub fn figures(&self) -> UtilizationFigures {
+        let available = self.available();
+        UtilizationFigures {
+            available_h: round6(hours(available)),
+            downtime_h: round6(hours(self.downtime)),
+            scheduled_h: round6(hours(self.scheduled)),
+            setup_h: round6(hours(self.setup)),
+            actual_h: round6(hours(self.actual)),
+            scheduled_utilization: ratio(self.scheduled, available).map(round6),
+            actual_utilization: ratio(self.actual, available).map(round6),
+            efficiency: ratio(self.planned, self.actual_run).map(round6),
+            setup_share: ratio(self.setup, self.scheduled).map(round6),
+        }
+    }
+}
+
+/// Calls the SQL function; `use_views = false` is the all-raw baseline.
+#[allow(clippy::too_many_arguments)]
+pub async fn buckets(
+    ctx: &ReadContext,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    bucket: BucketSize,
+    department: Option<i64>,
+    machine: Option<i64>,
+    per_machine: bool,
+    use_views: bool,
+) -> Result<Vec<BucketRow>, AppError> {
+    sqlx::query_as::<_, BucketRow>(
+        "SELECT * FROM get_machine_utilization_buckets($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(bucket.as_str())
+    .bind(department)
+    .bind(machine)
+    .bind(per_machine)
+    .bind(use_views)
+    .fetch_all(&ctx.pool)
+    .await
+    .map_err(store_error)
+}
+
+#[derive(Debug, sqlx::FromRow)]
+struct MachineRow {
+    id: i64,
+    code: String,
+    name: String,
+    department: String,
+    machine_type: String,
+}
+
+pub async fn run(
+    ctx: &ReadContext,
+    q: &GetMachineUtilization,
+    use_views: bool,
+) -> Result<MachineUtilization, AppError> {
+    let as_of = ctx.as_of().await?;
+    let now = ctx.now();
+    let department = ctx.department_id(&q.scope).await?;
+    let machine = match &q.machine {
+        None => None,
+        Some(code) => Some(
+            sqlx::query_scalar::<_, i64>(
+                "SELECT id FROM machines WHERE code = $1 AND ($2::BIGINT IS NULL OR department_id = $2)",
+            )
+            .bind(code)
+            .bind(department)
+            .fetch_optional(&ctx.pool)
+            .await
+            .map_err(store_error)?
+            .ok_or_else(|| AppError::NotFound {
+                what: format!("machine '{code}'"),
+            })?,
+        ),
+    };
+    let (from, to) = ctx.align(&q.range, q.bucket);
+    let rows = buckets(
+        ctx, from, to, q.bucket, department, machine, false, use_views,
+    )
+    .await?;
+    let mut total = Seconds::default();
+    let bucket_list = rows
+        .iter()
+        .map(|r| {
+            total.add_row(r);
+            let mut s = Seconds::default();
+            s.add_row(r);
+            UtilizationBucket {
+                start: r.bucket_start,
+                end: r.bucket_end,
+                machines: r.machines,
+                figures: s.figures(),
+            }
+        })
+        .collect();
+
+    // Per machine: hourly asks are summarised by day (the views hold days).
+    let per_bucket = if q.bucket == BucketSize::Hour {
+        BucketSize::Day
+    } else {
+        q.bucket
+    };
+    let (pfrom, pto) = ctx.align(&q.range, per_bucket);
+    let per = buckets(
+        ctx, pfrom, pto, per_bucket, department, machine, true, use_views,
+    )
+    .await?;
+    let machines: Vec<MachineRow> = sqlx::query_as(
+        "SELECT m.id, m.code, m.name, d.code AS department, m.machine_type
+         FROM machines m JOIN departments d ON d.id = m.department_id
+         WHERE m.status <> 'retired' AND ($1::BIGINT IS NULL OR m.department_id = $1)
+           AND ($2::BIGINT IS NULL OR m.id = $2)
+         ORDER BY m.id",
+    )
+    .bind(department)
+    .bind(machine)
+    .fetch_all(&ctx.pool)
+    .await
+    .map_err(store_error)?;
+    let mut summaries: Vec<(MachineSummary, Seconds)> = machines
+        .iter()
+        .map(|m| {
+            let mine: Vec<&BucketRow> = per.iter().filter(|r| r.machine_id == Some(m.id)).collect();
+            let mut s = Seconds::default();
+            mine.iter().for_each(|r| s.add_row(r));
+            let (trend, slope) = trend_of(&mine, now);
+            (
+                MachineSummary {
+                    code: m.code.clone(),
+                    name: m.name.clone(),
+                    department: m.department.clone(),
+                    machine_type: m.machine_type.clone(),
+                    figures: s.figures(),
+                    delay_h: round6(hours(s.delay)),
+                    trend,
+                    trend_slope: round6(slope),
+                },
+                s,
+            )
+        })
+        .collect();
+    summaries.sort_by(|a, b| {
+        b.0.figures
+            .actual_utilization
+            .unwrap_or(0.0)
+            .total_cmp(&a.0.figures.actual_utilization.unwrap_or(0.0))
+            .then_with(|| a.0.code.cmp(&b.0.code))
+    });
+    let list: Vec<MachineSummary> = summaries.iter().map(|(m, _)| m.clone()).collect();
+    let bottlenecks = bottlenecks(&summaries);
+    let capacity = capacity(ctx, department, now).await?;
+    Ok(MachineUtilization {
+        as_of,
+        buckets: bucket_list,
+        total: total.figures(),
+        machines_total: list.len() as i64,
+        machines: paginate(&list, q.page),
+        top_machines: list.iter().take(5).cloned().collect(),
+        bottlenecks,
+        capacity,
+    })
+}
+
+/// Slope of actual utilization over the last (up to) eight buckets that have ended, per day;
+/// improving above +0.5 points a day, declining below −0.5, else stable.
+pub fn trend_of(rows: &[&BucketRow], now: DateTime<Utc>) -> (Trend, f64) {
+    let mut past: Vec<(f64, f64)> = rows
+        .iter()
+        .filter(|r| r.span_end <= now)
+        .filter_map(|r| {
+            let available = r.calendar_s - r.downtime_s;
+            (available > 0.0).then(|| {
+                (
+                    r.span_start.timestamp() as f64 / 86_400.0,
+                    r.actual_s / available,
+                )
+            })
+        })
+        .collect();
+    if past.len() > 8 {
+        past.drain(..past.len() - 8);
+    }
+    let slope = slope(&past);
+    let trend = if slope > TREND_SLOPE_PER_DAY {
+        Trend::Improving
+    } else if slope < -TREND_SLOPE_PER_DAY {
+        Trend::Declining
+    } else {
+        Trend::Stable
+    };
+    (trend, slope)
+}
+
+/// ±0.5 percentage points per day.
+pub const TREND_SLOPE_PER_DAY: f64 = 0.005;
+
+/// Least-squares slope of y over x; 0 with fewer than two points.
+pub fn slope(points: &[(f64, f64)]) -> f64 {
+    let n = points.len() as f64;
+    if points.len() < 2 {
+        return 0.0;
+    }
+    let mx = points.iter().map(|p| p.0).sum::<f64>() / n;
+    let my = points.iter().map(|p| p.1).sum::<f64>() / n;
+    let sxx: f64 = points.iter().map(|p| (p.0 - mx).powi(2)).sum();
+    let sxy: f64 = points.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+    if sxx == 0.0 {
+        0.0
+    } else {
+        sxy / sxx
+    }
+}
+
+/// Bottleneck score 0–100: 70 % from scheduled utilization (full at 120 %), 30 % from delay
+/// share (delay hours over available hours, full at 10 %). Listed when utilization ≥ 75 % or
+/// delay share ≥ 2 %; severity critical ≥ 80, high ≥ 65, medium ≥ 50, else low.
+pub fn bottleneck_score(scheduled_utilization: f64, delay_share: f64) -> f64 {
+    100.0
+        * (0.7 * (scheduled_utilization / 1.2).clamp(0.0, 1.0)
+            + 0.3 * (delay_share / 0.1).clamp(0.0, 1.0))
+}
+
+pub fn score_severity(score: f64) -> Severity {
+    if score >= 80.0 {
+        Severity::Critical
+    } else if score >= 65.0 {
+        Severity::High
+    } else if score >= 50.0 {
+        Severity::Medium
+    } else {
+        Severity::Low
+    }
+}
+
+fn bottlenecks(summaries: &[(MachineSummary, Seconds)]) -> Vec<Bottleneck> {
+    let mut list: Vec<Bottleneck> = summaries
+        .iter()
+        .filter_map(|(m, s)| {
+            let available = s.available();
+            let u = ratio(s.scheduled, available)?;
+            let delay_share = ratio(s.delay, available).unwrap_or(0.0);
+            (u >= 0.75 || delay_share >= 0.02).then(|| {
+                let score = bottleneck_score(u, delay_share);
+                Bottleneck {
+                    machine: m.code.clone(),
+                    department: m.department.clone(),
+                    severity: score_severity(score),
+                    scheduled_utilization: round6(u),
+                    delay_h: round6(hours(s.delay)),
+                    score: round6(score),
+                }
+            })
+        })
+        .collect();
+    list.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then_with(|| a.machine.cmp(&b.machine))
+    });
+    list.truncate(10);
+    list
+}
+
+#[derive(Debug, sqlx::FromRow)]
+struct CapacityRow {
+    department: String,
+    machine_type: String,
+    machines: i64,
+    available_s: f64,
+    planned_s: f64,
+    unplanned_s: f64,
+}
+
+/// Demand over the next four weeks per department and machine type: the live plan plus open
+/// tasks not in it (at their fastest option of that type), over calendar time minus downtime.
+async fn capacity(
+    ctx: &ReadContext,
+    department: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<Vec<CapacityInsight>, AppError> {
+    let horizon = now + Duration::days(28);
+    let rows: Vec<CapacityRow> = sqlx::query_as(
+        r#"
+        WITH sm AS (
+            SELECT m.id, m.department_id, m.machine_type FROM machines m
+            WHERE m.status <> 'retired' AND ($1::BIGINT IS NULL OR m.department_id = $1)
+        ),
+        live AS (SELECT id FROM schedules WHERE is_live),
+        planned AS (
+            SELECT sm.department_id, sm.machine_type,
+                   sum(extract(epoch FROM least(a.scheduled_end, $3) - greatest(a.scheduled_start, $2)))::float8 AS s
+            FROM assignments a JOIN sm ON sm.id = a.machine_id
+            WHERE a.schedule_id = (SELECT id FROM live) AND a.scheduled_end > $2 AND a.scheduled_start < $3
+            GROUP BY 1, 2
+        ),
+        down AS (
+            SELECT sm.department_id, sm.machine_type,
+                   sum(extract(epoch FROM upper(r) - lower(r)))::float8 AS s
+            FROM (SELECT d.machine_id,
+                         unnest(range_agg(tstzrange(greatest(d.starts_at, $2), least(d.ends_at, $3)))) AS r
+                  FROM machine_downtimes d WHERE d.ends_at > $2 AND d.starts_at < $3
+                  GROUP BY d.machine_id) u
+            JOIN sm ON sm.id = u.machine_id
+            GROUP BY 1, 2
+        ),
+        unplanned AS (
+            SELECT department_id, machine_type, sum(s)::float8 AS s FROM (
+                SELECT DISTINCT ON (t.id) sm.department_id, sm.machine_type, o.duration_s AS s
+                FROM tasks t
+                JOIN task_machine_options o ON o.task_id = t.id
+                JOIN sm ON sm.id = o.machine_id
+                WHERE t.status IN ('pending', 'ready')
+                  AND NOT EXISTS (SELECT 1 FROM assignments a
+                                  WHERE a.task_id = t.id AND a.schedule_id = (SELECT id FROM live))
+                ORDER BY t.id, o.duration_s
+            ) x GROUP BY 1, 2
+        ),
+        kinds AS (
+            SELECT department_id, machine_type, count(*) AS machines FROM sm GROUP BY 1, 2
+        )
+        SELECT d.code AS department, k.machine_type, k.machines,
+               (k.machines * extract(epoch FROM $3 - $2) - coalesce(dn.s, 0))::float8 AS available_s,
+               coalesce(p.s, 0)::float8 AS planned_s, coalesce(u.s, 0)::float8 AS unplanned_s
+        FROM kinds k
+        JOIN departments d ON d.id = k.department_id
+        LEFT JOIN planned p ON p.department_id = k.department_id AND p.machine_type = k.machine_type
+        LEFT JOIN down dn ON dn.department_id = k.department_id AND dn.machine_type = k.machine_type
+        LEFT JOIN unplanned u ON u.department_id = k.department_id AND u.machine_type = k.machine_type
+        ORDER BY d.code, k.machine_type
+        "#,
+    )
+    .bind(department)
+    .bind(now)
+    .bind(horizon)
+    .fetch_all(&ctx.pool)
+    .await
+    .map_err(store_error)?;
+    let mut insights: Vec<CapacityInsight> = rows
+        .into_iter()
+        .filter_map(|r| {
+            let demand = r.planned_s + r.unplanned_s;
+            let ratio = ratio(demand, r.available_s)?;
+            capacity_insight(&r.department, &r.machine_type, r.machines, ratio)
+        })
+        .collect();
+    insights.sort_by(|a, b| {
+        a.severity
+            .cmp(&b.severity)
+            .then_with(|| b.demand_ratio.total_cmp(&a.demand_ratio))
+    });
+    Ok(insights)
+}
+
+/// The insight for one machine group (METRICS.md, "Capacity planning"): listed from 80 %.
+pub fn capacity_insight(
+    department: &str,
+    machine_type: &str,
+    machines: i64,
+    demand_ratio: f64,
+) -> Option<CapacityInsight> {
+    let pct = (demand_ratio * 100.0).round();
+    let (severity, recommendation) = if demand_ratio > 1.0 {
+        let needed = (demand_ratio * machines as f64).ceil() as i64 - machines;
+        let needed = needed.max(1);
+        (
+            Severity::Critical,
+            format!(
+                "add {needed} {machine_type} machine{} in {department}: {pct}% demand over the next 4 weeks",
+                if needed == 1 { "" } else { "s" }
+            ),
+        )
+    } else if demand_ratio >= 0.9 {
+        (
+            Severity::High,
+            format!("plan overtime or move work off {machine_type} in {department}: {pct}% demand over the next 4 weeks"),
+        )
+    } else if demand_ratio >= 0.8 {
+        (
+            Severity::Medium,
+            format!("watch {machine_type} in {department}: {pct}% demand over the next 4 weeks"),
+        )
+    } else {
+        return None;
+    };
+    Some(CapacityInsight {
+        department: department.to_string(),
+        machine_type: machine_type.to_string(),
+        machines,
+        demand_ratio: round6(demand_ratio),
+        severity,
+        recommendation,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capacity_recommends_a_machine_count() {
+        let i = capacity_insight("machining", "5-axis", 4, 1.18).expect("over");
+        assert_eq!(i.severity, Severity::Critical);
+        assert_eq!(
+            i.recommendation,
+            "add 1 5-axis machine in machining: 118% demand over the next 4 weeks"
+        );
+        assert!(capacity_insight("machining", "lathe", 4, 0.5).is_none());
+    }
+
+    #[test]
+    fn slope_of_a_line() {
+        assert!((slope(&[(0.0, 0.1), (1.0, 0.2), (2.0, 0.3)]) - 0.1).abs() < 1e-12);
+        assert_eq!(slope(&[(0.0, 1.0)]), 0.0);
+    }
+
+    #[test]
+    fn bottleneck_score_weights() {
+        assert!((bottleneck_score(1.2, 0.1) - 100.0).abs() < 1e-9);
+        assert!((bottleneck_score(0.6, 0.0) - 35.0).abs() < 1e-9);
+        assert_eq!(score_severity(80.0), Severity::Critical);
+    }
+}

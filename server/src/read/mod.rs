@@ -1,0 +1,192 @@
+//! The query side: read models over Postgres (materialized views for closed days, live SQL for
+//! today and the plan ahead), a query bus with caching and timing, and the freshness loop that
+//! follows the domain events. Definitions of every figure: `docs/METRICS.md`.
+
+pub mod bench;
+pub mod bus;
+pub mod dashboard;
+pub mod explain;
+pub mod freshness;
+pub mod job_flow;
+pub mod machine_utilization;
+pub mod operator_workload;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Timelike, Utc};
+use chrono_tz::Tz;
+use sqlx::PgPool;
+
+use app::domain::PlantScope;
+use app::error::AppError;
+use app::read_models::{AsOf, BucketSize, TimeRange};
+
+use crate::floor::store_error;
+
+pub use bus::{QueryBus, ReadConfig};
+
+/// Where "now" comes from: the server clock in production, a fixed moment in tests.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+pub fn system_clock() -> Clock {
+    Arc::new(Utc::now)
+}
+
+/// What every read-model query needs: the pool, the plant zone and the clock.
+#[derive(Clone)]
+pub struct ReadContext {
+    pub pool: PgPool,
+    pub tz: Tz,
+    pub clock: Clock,
+}
+
+impl ReadContext {
+    pub fn new(pool: PgPool, tz: Tz, clock: Clock) -> Self {
+        Self { pool, tz, clock }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
+    }
+
+    /// Writes the plant zone into the read side's state (a change empties the views' trust,
+    /// see `set_read_model_time_zone`). Called at start-up.
+    pub async fn sync_time_zone(&self) -> Result<bool, sqlx::Error> {
+        sqlx::query_scalar("SELECT set_read_model_time_zone($1)")
+            .bind(self.tz.name())
+            .fetch_one(&self.pool)
+            .await
+    }
+
+    /// Refreshes the materialized views and raises the watermark; returns the refresh time.
+    pub async fn refresh(&self) -> Result<RefreshOutcome, sqlx::Error> {
+        let (covers_before, through_event, took_ms): (DateTime<Utc>, i64, f64) =
+            sqlx::query_as("SELECT * FROM refresh_scheduling_read_models()")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(RefreshOutcome {
+            covers_before,
+            through_event,
+            took_ms,
+        })
+    }
+
+    /// The last event and the views' watermark, read together so an answer can say as of when.
+    pub async fn as_of(&self) -> Result<AsOf, AppError> {
+        let (event_id, views_cover_before): (i64, Option<DateTime<Utc>>) = sqlx::query_as(
+            "SELECT coalesce((SELECT max(id) FROM domain_events), 0)::BIGINT,
+                    CASE WHEN isfinite(mv_covers_before) THEN mv_covers_before END
+             FROM read_model_state",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(AsOf {
+            event_id,
+            computed_at: self.now(),
+            views_cover_before,
+            from_cache: false,
+        })
+    }
+
+    /// The department's id for a scope (`None` for the whole plant).
+    pub async fn department_id(&self, scope: &PlantScope) -> Result<Option<i64>, AppError> {
+        match scope.department() {
+            None => Ok(None),
+            Some(code) => sqlx::query_scalar("SELECT id FROM departments WHERE code = $1")
+                .bind(code.as_str())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(store_error)?
+                .map(Some)
+                .ok_or_else(|| AppError::NotFound {
+                    what: format!("department '{code}'"),
+                }),
+        }
+    }
+
+    /// The local midnight that starts the day containing `at`.
+    pub fn local_midnight(&self, at: DateTime<Utc>) -> DateTime<Utc> {
+        let date = at.with_timezone(&self.tz).date_naive();
+        self.midnight_of(date)
+    }
+
+    pub fn midnight_of(&self, date: NaiveDate) -> DateTime<Utc> {
+        let naive = date.and_hms_opt(0, 0, 0).unwrap_or_default();
+        self.tz
+            .from_local_datetime(&naive)
+            .earliest()
+            // Zones whose DST jump skips midnight: the first valid moment an hour later.
+            .or_else(|| {
+                self.tz
+                    .from_local_datetime(&(naive + Duration::hours(1)))
+                    .earliest()
+            })
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_else(|| Utc.from_utc_datetime(&naive))
+    }
+
+    /// Rounds a range outwards to whole buckets' edges that the views can serve: whole local
+    /// days for day, week and month buckets, whole hours for hour buckets.
+    pub fn align(&self, range: &TimeRange, bucket: BucketSize) -> (DateTime<Utc>, DateTime<Utc>) {
+        match bucket {
+            BucketSize::Hour => {
+                let floor = |t: DateTime<Utc>| {
+                    t.with_minute(0)
+                        .and_then(|t| t.with_second(0))
+                        .and_then(|t| t.with_nanosecond(0))
+                        .unwrap_or(t)
+                };
+                let from = floor(range.from());
+                let to_floor = floor(range.to());
+                let to = if to_floor == range.to() {
+                    to_floor
+                } else {
+                    to_floor + Duration::hours(1)
+                };
+                (from, to)
+            }
+            _ => {
+                let from = self.local_midnight(range.from());
+                let to_mid = self.local_midnight(range.to());
+                let to = if to_mid == range.to() {
+                    to_mid
+                } else {
+                    let next = range.to().with_timezone(&self.tz).date_naive() + Duration::days(1);
+                    self.midnight_of(next)
+                };
+                (from, to)
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RefreshOutcome {
+    pub covers_before: DateTime<Utc>,
+    pub through_event: i64,
+    pub took_ms: f64,
+}
+
+/// `num / den`, or `None` when the denominator is not positive (no time, no units).
+pub fn ratio(num: f64, den: f64) -> Option<f64> {
+    (den > 0.0).then(|| num / den)
+}
+
+pub fn hours(seconds: f64) -> f64 {
+    seconds / 3600.0
+}
+
+/// Rounds for display-stable answers (tests compare exact values of hand-worked fixtures).
+pub fn round6(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}
+
+pub fn paginate<T: Clone>(items: &[T], page: app::read_models::Page) -> Vec<T> {
+    items
+        .iter()
+        .skip(page.offset() as usize)
+        .take(page.limit() as usize)
+        .cloned()
+        .collect()
+}

@@ -1,0 +1,398 @@
+//! `GetOperatorWorkload`: assigned hours against rostered capacity per operator, shift pattern
+//! and department; the 30-day availability forecast; skill demand vs supply; overloads and
+//! cross-training. Assigned time of closed days comes from `mv_daily_operator_workload`.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+
+use app::error::AppError;
+use app::read_models::{
+    AvailabilityDay, BucketSize, CrossTraining, GetOperatorWorkload, GroupLoad, OperatorLoad,
+    OperatorWorkload, Severity, SkillBalance,
+};
+
+use super::{hours, paginate, ratio, round6, ReadContext};
+use crate::floor::store_error;
+
+/// Overtime an eligible operator may add per rostered shift, hours (METRICS.md).
+pub const OVERTIME_H_PER_SHIFT: f64 = 2.0;
+/// Days the availability forecast and the skill supply look ahead.
+pub const FORECAST_DAYS: i64 = 30;
+
+/// Rostered shifts of operators in scope, clipped to [$2, $3), minus absences. $1 department.
+/// One row per operator and local day; flexible operators are rostered on the day shift.
+const SHIFTS_SQL: &str = r#"
+    WITH tz AS (SELECT read_model_tz() AS tz),
+    ops AS (
+        SELECT o.id, o.shift_pattern, o.overtime_eligible FROM operators o
+        WHERE o.active AND ($1::BIGINT IS NULL OR o.department_id = $1)
+    ),
+    shifts AS (
+        SELECT o.id AS operator_id, o.overtime_eligible, d::date AS day,
+               tstzrange((d + sd.starts_local) AT TIME ZONE tz.tz,
+                         (d + sd.ends_local + CASE WHEN sd.ends_local <= sd.starts_local
+                                                   THEN interval '1 day' ELSE interval '0' END)
+                         AT TIME ZONE tz.tz) * tstzrange($2, $3) AS r
+        FROM ops o, tz,
+             generate_series((($2 AT TIME ZONE tz.tz)::date - 1)::timestamp,
+                             (($3 AT TIME ZONE tz.tz)::date)::timestamp, interval '1 day') d
+        JOIN shift_definitions sd ON TRUE
+        WHERE sd.code = CASE WHEN o.shift_pattern = 'flexible' THEN 'day' ELSE o.shift_pattern END
+          AND extract(isodow FROM d)::smallint = ANY (sd.weekdays)
+    ),
+    absent AS (
+        SELECT ab.operator_id, range_agg(tstzrange(ab.starts_at, ab.ends_at)) AS m
+        FROM operator_absences ab JOIN ops o ON o.id = ab.operator_id
+        WHERE ab.ends_at > $2 AND ab.starts_at < $3
+        GROUP BY ab.operator_id
+    ),
+    per_shift AS (
+        SELECT s.operator_id, s.overtime_eligible, s.day,
+               extract(epoch FROM upper(s.r) - lower(s.r))::float8 AS shift_s,
+               coalesce((SELECT sum(extract(epoch FROM upper(x) - lower(x)))
+                         FROM unnest(a.m * tstzmultirange(s.r)) x), 0)::float8 AS absent_s
+        FROM shifts s LEFT JOIN absent a ON a.operator_id = s.operator_id
+        WHERE NOT isempty(s.r)
+    )
+"#;
+
+#[derive(Debug, sqlx::FromRow)]
+struct OperatorRow {
+    id: i64,
+    code: String,
+    name: String,
+    department: String,
+    shift_pattern: String,
+    assigned_s: f64,
+    capacity_s: f64,
+    absent_s: f64,
+}
+
+#[derive(Debug, sqlx::FromRow)]
+struct ForecastRow {
+    day: NaiveDate,
+    available_s: f64,
+    absent_s: f64,
+    overtime_shifts: i64,
+    operators_available: i64,
+}
+
+#[derive(Debug, sqlx::FromRow)]
+struct SkillRow {
+    skill_id: i64,
+    skill: String,
+    department: Option<String>,
+    department_id: Option<i64>,
+    demand_s: f64,
+    supply_s: f64,
+    qualified: i64,
+}
+
+pub async fn run(
+    ctx: &ReadContext,
+    q: &GetOperatorWorkload,
+    use_views: bool,
+) -> Result<OperatorWorkload, AppError> {
+    let as_of = ctx.as_of().await?;
+    let now = ctx.now();
+    let department = ctx.department_id(&q.scope).await?;
+    let (from, to) = ctx.align(&q.range, BucketSize::Day);
+    let sql = format!(
+        r#"{SHIFTS_SQL},
+        cap AS (SELECT operator_id, sum(shift_s - absent_s) AS capacity_s, sum(absent_s) AS absent_s
+                FROM per_shift GROUP BY operator_id),
+        cfg AS (SELECT CASE WHEN $4 THEN least(greatest(mv_covers_before, $2), $3) ELSE $2 END AS live_from
+                FROM read_model_state),
+        assigned AS (
+            SELECT operator_id, sum(s)::float8 AS assigned_s FROM (
+                SELECT v.operator_id, v.assigned_s AS s
+                FROM mv_daily_operator_workload v, cfg
+                WHERE v.day_start >= $2 AND v.day_start < cfg.live_from
+                  AND ($1::BIGINT IS NULL OR v.department_id = $1)
+                UNION ALL
+                SELECT a.operator_id,
+                       extract(epoch FROM least(a.scheduled_end, $3) - greatest(a.scheduled_start, cfg.live_from))
+                FROM assignments a, cfg
+                WHERE a.schedule_id = (SELECT id FROM schedules WHERE is_live)
+                  AND a.operator_id IN (SELECT id FROM ops)
+                  AND a.scheduled_end > cfg.live_from AND a.scheduled_start < $3
+            ) x GROUP BY operator_id
+        )
+        SELECT o.id, o.code, o.name, d.code AS department, o.shift_pattern,
+               coalesce(a.assigned_s, 0)::float8 AS assigned_s,
+               coalesce(c.capacity_s, 0)::float8 AS capacity_s,
+               coalesce(c.absent_s, 0)::float8 AS absent_s
+        FROM operators o JOIN ops ON ops.id = o.id
+        JOIN departments d ON d.id = o.department_id
+        LEFT JOIN cap c ON c.operator_id = o.id
+        LEFT JOIN assigned a ON a.operator_id = o.id
+        ORDER BY o.id"#
+    );
+    let rows: Vec<OperatorRow> = sqlx::query_as(&sql)
+        .bind(department)
+        .bind(from)
+        .bind(to)
+        .bind(use_views)
+        .fetch_all(&ctx.pool)
+        .await
+        .map_err(store_error)?;
+
+    let mut loads: Vec<(i64, OperatorLoad)> = rows
+        .iter()
+        .map(|r| {
+            let load = ratio(r.assigned_s, r.capacity_s);
+            (
+                r.id,
+                OperatorLoad {
+                    code: r.code.clone(),
+                    name: r.name.clone(),
+                    department: r.department.clone(),
+                    shift_pattern: r.shift_pattern.clone(),
+                    assigned_h: round6(hours(r.assigned_s)),
+                    capacity_h: round6(hours(r.capacity_s)),
+                    absence_h: round6(hours(r.absent_s)),
+                    load: load.map(round6),
+                    // Assigned work with no capacity at all is the worst overload.
+                    overload: match load {
+                        Some(l) => q.thresholds.severity(l),
+                        None if r.assigned_s > 0.0 => Some(Severity::Critical),
+                        None => None,
+                    },
+                },
+            )
+        })
+        .collect();
+    loads.sort_by(|a, b| {
+        load_key(&b.1)
+            .total_cmp(&load_key(&a.1))
+            .then_with(|| a.1.code.cmp(&b.1.code))
+    });
+    let list: Vec<OperatorLoad> = loads.iter().map(|(_, l)| l.clone()).collect();
+    let by_shift_pattern = group(&rows, &list, |r| r.shift_pattern.clone());
+    let by_department = group(&rows, &list, |r| r.department.clone());
+    let mut overloaded: Vec<OperatorLoad> = list
+        .iter()
+        .filter(|l| l.overload.is_some())
+        .cloned()
+        .collect();
+    overloaded.sort_by(|a, b| {
+        a.overload
+            .cmp(&b.overload)
+            .then_with(|| load_key(b).total_cmp(&load_key(a)))
+    });
+
+    // Forecast: the next 30 local days from today.
+    let f_from = ctx.local_midnight(now);
+    let f_to =
+        ctx.midnight_of(now.with_timezone(&ctx.tz).date_naive() + Duration::days(FORECAST_DAYS));
+    let forecast = forecast(ctx, department, f_from, f_to).await?;
+    let skills = skills(ctx, department, f_from, f_to).await?;
+    let cross_training = cross_training(ctx, &skills, &loads).await?;
+    let skills = skills.into_iter().map(|(_, s)| s).collect();
+
+    Ok(OperatorWorkload {
+        as_of,
+        operators_total: list.len() as i64,
+        operators: paginate(&list, q.page),
+        by_shift_pattern,
+        by_department,
+        forecast,
+        skills,
+        overloaded,
+        cross_training,
+    })
+}
+
+fn load_key(l: &OperatorLoad) -> f64 {
+    l.load.unwrap_or(if l.assigned_h > 0.0 {
+        f64::INFINITY
+    } else {
+        0.0
+    })
+}
+
+fn group(
+    rows: &[OperatorRow],
+    loads: &[OperatorLoad],
+    key: impl Fn(&OperatorRow) -> String,
+) -> Vec<GroupLoad> {
+    let overloaded: HashMap<&str, bool> = loads
+        .iter()
+        .map(|l| (l.code.as_str(), l.overload.is_some()))
+        .collect();
+    let mut groups: HashMap<String, (i64, f64, f64, i64)> = HashMap::new();
+    for r in rows {
+        let g = groups.entry(key(r)).or_default();
+        g.0 += 1;
+        g.1 += r.assigned_s;
+        g.2 += r.capacity_s;
+        if overloaded.get(r.code.as_str()).copied().unwrap_or(false) {
+            g.3 += 1;
+        }
+    }
+    let mut out: Vec<GroupLoad> = groups
+        .into_iter()
+        .map(|(key, (n, a, c, o))| GroupLoad {
+            key,
+            operators: n,
+            assigned_h: round6(hours(a)),
+            capacity_h: round6(hours(c)),
+            load: ratio(a, c).map(round6),
+            overloaded: o,
+        })
+        .collect();
+    out.sort_by(|a, b| a.key.cmp(&b.key));
+    out
+}
+
+async fn forecast(
+    ctx: &ReadContext,
+    department: Option<i64>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<AvailabilityDay>, AppError> {
+    let sql = format!(
+        r#"{SHIFTS_SQL}
+        SELECT day, sum(shift_s - absent_s)::float8 AS available_s, sum(absent_s)::float8 AS absent_s,
+               count(*) FILTER (WHERE overtime_eligible AND shift_s > absent_s) AS overtime_shifts,
+               count(DISTINCT operator_id) FILTER (WHERE shift_s > absent_s) AS operators_available
+        FROM per_shift GROUP BY day ORDER BY day"#
+    );
+    let rows: Vec<ForecastRow> = sqlx::query_as(&sql)
+        .bind(department)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&ctx.pool)
+        .await
+        .map_err(store_error)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| AvailabilityDay {
+            day: r.day,
+            available_h: round6(hours(r.available_s)),
+            absent_h: round6(hours(r.absent_s)),
+            overtime_h: round6(r.overtime_shifts as f64 * OVERTIME_H_PER_SHIFT),
+            operators_available: r.operators_available,
+        })
+        .collect())
+}
+
+/// Shortage severity from demand over supply (METRICS.md): critical when demand exceeds
+/// supply, high from 85 %, medium from 70 %.
+pub fn shortage_severity(demand_s: f64, supply_s: f64) -> Option<Severity> {
+    if demand_s <= 0.0 {
+        return None;
+    }
+    match ratio(demand_s, supply_s) {
+        None => Some(Severity::Critical),
+        Some(r) if r > 1.0 => Some(Severity::Critical),
+        Some(r) if r >= 0.85 => Some(Severity::High),
+        Some(r) if r >= 0.7 => Some(Severity::Medium),
+        Some(_) => None,
+    }
+}
+
+async fn skills(
+    ctx: &ReadContext,
+    department: Option<i64>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<((i64, Option<i64>), SkillBalance)>, AppError> {
+    let sql = format!(
+        r#"{SHIFTS_SQL},
+        avail AS (SELECT operator_id, sum(shift_s - absent_s) AS s FROM per_shift GROUP BY operator_id),
+        demand AS (
+            SELECT t.required_skill_id AS skill_id, sum(x.s)::float8 AS s FROM tasks t
+            JOIN LATERAL (SELECT min(o.duration_s) AS s FROM task_machine_options o WHERE o.task_id = t.id) x ON TRUE
+            WHERE t.status IN ('pending', 'ready', 'in_progress')
+              AND ($1::BIGINT IS NULL OR t.department_id = $1)
+            GROUP BY 1
+        ),
+        supply AS (
+            SELECT os.skill_id, sum(coalesce(av.s, 0))::float8 AS s, count(*) AS qualified
+            FROM operator_skills os JOIN ops ON ops.id = os.operator_id
+            LEFT JOIN avail av ON av.operator_id = os.operator_id
+            GROUP BY os.skill_id
+        )
+        SELECT sk.id AS skill_id, sk.code AS skill, d.code AS department, sk.department_id,
+               coalesce(dm.s, 0)::float8 AS demand_s, coalesce(sp.s, 0)::float8 AS supply_s,
+               coalesce(sp.qualified, 0) AS qualified
+        FROM skills sk LEFT JOIN departments d ON d.id = sk.department_id
+        LEFT JOIN demand dm ON dm.skill_id = sk.id
+        LEFT JOIN supply sp ON sp.skill_id = sk.id
+        WHERE dm.s IS NOT NULL OR sp.s IS NOT NULL
+        ORDER BY sk.code"#
+    );
+    let rows: Vec<SkillRow> = sqlx::query_as(&sql)
+        .bind(department)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&ctx.pool)
+        .await
+        .map_err(store_error)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            (
+                (r.skill_id, r.department_id),
+                SkillBalance {
+                    skill: r.skill,
+                    department: r.department,
+                    demand_h: round6(hours(r.demand_s)),
+                    supply_h: round6(hours(r.supply_s)),
+                    qualified_operators: r.qualified,
+                    shortage_h: round6(hours((r.demand_s - r.supply_s).max(0.0))),
+                    severity: shortage_severity(r.demand_s, r.supply_s),
+                },
+            )
+        })
+        .collect())
+}
+
+/// For each skill in high or critical shortage: up to three operators of the skill's
+/// department who lack it and carry the least load (below 80 %), with the hours of the
+/// shortage (or of the gap to 85 % coverage) each could take over.
+async fn cross_training(
+    ctx: &ReadContext,
+    skills: &[((i64, Option<i64>), SkillBalance)],
+    loads: &[(i64, OperatorLoad)],
+) -> Result<Vec<CrossTraining>, AppError> {
+    let mut out = Vec::new();
+    for ((skill_id, department_id), s) in skills {
+        if !matches!(s.severity, Some(Severity::Critical | Severity::High)) {
+            continue;
+        }
+        let gap_h = (s.demand_h - 0.85 * s.supply_h).max(s.shortage_h);
+        let lacking: Vec<i64> = sqlx::query_scalar(
+            "SELECT o.id FROM operators o
+             WHERE o.active AND ($2::BIGINT IS NULL OR o.department_id = $2)
+               AND NOT EXISTS (SELECT 1 FROM operator_skills os WHERE os.operator_id = o.id AND os.skill_id = $1)",
+        )
+        .bind(skill_id)
+        .bind(department_id)
+        .fetch_all(&ctx.pool)
+        .await
+        .map_err(store_error)?;
+        let mut candidates: Vec<&(i64, OperatorLoad)> = loads
+            .iter()
+            .filter(|(id, l)| lacking.contains(id) && l.load.is_some_and(|x| x < 0.8))
+            .collect();
+        candidates.sort_by(|a, b| {
+            load_key(&a.1)
+                .total_cmp(&load_key(&b.1))
+                .then_with(|| a.1.code.cmp(&b.1.code))
+        });
+        for (_, l) in candidates.into_iter().take(3) {
+            let free_h = l.capacity_h - l.assigned_h;
+            out.push(CrossTraining {
+                operator: l.code.clone(),
+                department: l.department.clone(),
+                skill: s.skill.clone(),
+                relieves_h: round6(gap_h.min(free_h).max(0.0)),
+                operator_load: l.load,
+            });
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,540 @@
+//! Every read-model metric against a hand-worked fixture (docs/METRICS.md). The expected
+//! numbers are worked out in the comments; each is checked with the views (after a refresh), and
+//! where it matters also live (no refresh) and raw (`use_views = false`).
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+
+use app::domain::{DepartmentCode, PlantScope};
+use app::read_models::{
+    BucketSize, GetDashboardSummary, GetJobFlowMetrics, GetMachineUtilization, GetOperatorWorkload,
+    HealthBand, OverloadThresholds, Page, Severity, TimeRange,
+};
+use common::{another_task, minimal_plant, Plant};
+use takt_server::read::{dashboard, job_flow, machine_utilization, operator_workload, ReadContext};
+
+/// "2026-11-10T20:00Z" (minutes precision, as in the comments) to a moment.
+fn at(s: &str) -> DateTime<Utc> {
+    let full = if s.matches(':').count() == 1 {
+        s.replace('Z', ":00Z")
+    } else {
+        s.to_string()
+    };
+    full.parse().unwrap()
+}
+
+fn ctx(pool: &PgPool, now: &str) -> ReadContext {
+    let now = at(now);
+    ReadContext::new(
+        pool.clone(),
+        chrono_tz::Europe::Berlin,
+        Arc::new(move || now),
+    )
+}
+
+fn close(a: Option<f64>, b: f64) {
+    let a = a.unwrap_or(f64::NAN);
+    assert!((a - b).abs() < 1e-6, "got {a}, expected {b}");
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn assign(
+    pool: &PgPool,
+    p: &Plant,
+    task: i64,
+    start: &str,
+    end: &str,
+    setup_s: i32,
+    actual: Option<(&str, &str)>,
+    qty: Option<(i32, i32)>,
+    operator: Option<i64>,
+) {
+    sqlx::query(
+        "INSERT INTO assignments (schedule_id, task_id, machine_id, operator_id, scheduled_start, scheduled_end, setup_s,
+                                  actual_start, actual_end, good_qty, scrap_qty)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(p.schedule)
+    .bind(task)
+    .bind(p.machine)
+    .bind(operator)
+    .bind(at(start))
+    .bind(at(end))
+    .bind(setup_s)
+    .bind(actual.map(|a| at(a.0)))
+    .bind(actual.map(|a| at(a.1)))
+    .bind(qty.map(|q| q.0))
+    .bind(qty.map(|q| q.1))
+    .execute(pool)
+    .await
+    .unwrap();
+}
+
+/// Plant zone Europe/Berlin (UTC+1 in November). Local 10 Nov = [09T23:00Z, 10T23:00Z).
+/// - A1: planned 10T20:00Z–11T01:00Z (5 h) with 30 min setup, crossing local midnight (23:00Z);
+///   ran 20:00Z–11T01:30Z (5.5 h), 40 good, 8 scrap.
+/// - A3: planned 11T02:00Z–04:00Z (2 h), ran 02:00Z–03:00Z (1 h), 12 good.
+/// - A2: planned 11T08:00Z–12:00Z (4 h), not run.
+/// - Downtime on 11 Nov: breakdown 12:00–15:00Z and maintenance 14:00–16:00Z overlap → 4 h.
+async fn fixture(pool: &PgPool) -> Plant {
+    let p = minimal_plant(pool).await;
+    let t2 = another_task(pool, &p, 2).await;
+    let t3 = another_task(pool, &p, 3).await;
+    assign(
+        pool,
+        &p,
+        p.task,
+        "2026-11-10T20:00Z",
+        "2026-11-11T01:00Z",
+        1800,
+        Some(("2026-11-10T20:00Z", "2026-11-11T01:30Z")),
+        Some((40, 8)),
+        None,
+    )
+    .await;
+    assign(
+        pool,
+        &p,
+        t3,
+        "2026-11-11T02:00Z",
+        "2026-11-11T04:00Z",
+        0,
+        Some(("2026-11-11T02:00Z", "2026-11-11T03:00Z")),
+        Some((12, 0)),
+        None,
+    )
+    .await;
+    assign(
+        pool,
+        &p,
+        t2,
+        "2026-11-11T08:00Z",
+        "2026-11-11T12:00Z",
+        0,
+        None,
+        None,
+        None,
+    )
+    .await;
+    sqlx::query(
+        "INSERT INTO machine_downtimes (machine_id, kind, starts_at, ends_at) VALUES
+         ($1, 'breakdown', '2026-11-11T12:00Z', '2026-11-11T15:00Z'),
+         ($1, 'planned_maintenance', '2026-11-11T14:00Z', '2026-11-11T16:00Z')",
+    )
+    .bind(p.machine)
+    .execute(pool)
+    .await
+    .unwrap();
+    p
+}
+
+fn two_days() -> TimeRange {
+    TimeRange::new(at("2026-11-09T23:00Z"), at("2026-11-11T23:00Z")).unwrap()
+}
+
+fn query(range: TimeRange, bucket: BucketSize) -> GetMachineUtilization {
+    GetMachineUtilization::new(PlantScope::WholePlant, None, range, bucket, Page::default())
+        .unwrap()
+}
+
+/// Day 10: available 24 h, scheduled 3 h (20:00–23:00Z), setup 0.5 h, actual 3 h; nothing
+/// finished → no efficiency. Day 11: downtime 4 h (union) → available 20 h; scheduled
+/// 2 + 2 + 4 = 8 h → 0.4; actual 2.5 + 1 = 3.5 h → 0.175; efficiency = planned 7 h / actual
+/// 6.5 h = 1.076923; setup share 0. Whole range: 11/44 = 0.25, 6.5/44 = 0.147727, setup share
+/// 0.5/11 = 0.045455.
+async fn check_days(c: &ReadContext, use_views: bool) {
+    let m = machine_utilization::run(c, &query(two_days(), BucketSize::Day), use_views)
+        .await
+        .unwrap();
+    assert_eq!(m.buckets.len(), 2);
+    let d10 = &m.buckets[0].figures;
+    assert_eq!(m.buckets[0].start, at("2026-11-09T23:00Z"));
+    assert_eq!(m.buckets[0].end, at("2026-11-10T23:00Z"));
+    assert_eq!(d10.available_h, 24.0);
+    assert_eq!(d10.scheduled_h, 3.0);
+    assert_eq!(d10.setup_h, 0.5);
+    assert_eq!(d10.actual_h, 3.0);
+    close(d10.scheduled_utilization, 0.125);
+    close(d10.actual_utilization, 0.125);
+    assert_eq!(d10.efficiency, None);
+    close(d10.setup_share, 0.5 / 3.0);
+    let d11 = &m.buckets[1].figures;
+    assert_eq!(d11.downtime_h, 4.0);
+    assert_eq!(d11.available_h, 20.0);
+    assert_eq!(d11.scheduled_h, 8.0);
+    assert_eq!(d11.actual_h, 3.5);
+    close(d11.scheduled_utilization, 0.4);
+    close(d11.actual_utilization, 0.175);
+    close(d11.efficiency, 7.0 / 6.5);
+    close(d11.setup_share, 0.0);
+    close(m.total.scheduled_utilization, 0.25);
+    close(m.total.actual_utilization, 6.5 / 44.0);
+    close(m.total.setup_share, 0.5 / 11.0);
+    assert_eq!(m.machines_total, 1);
+    assert_eq!(m.machines[0].code, "LATHE-01");
+    close(m.machines[0].figures.scheduled_utilization, 0.25);
+    // Delay: A1 ended 30 min after plan, A3 early → 0.5 h.
+    assert_eq!(m.machines[0].delay_h, 0.5);
+}
+
+#[sqlx::test(migrator = "takt_server::db::MIGRATOR")]
+async fn utilization_days_by_hand_from_views_live_and_raw(pool: PgPool) {
+    fixture(&pool).await;
+    let c = ctx(&pool, "2026-11-20T12:00Z");
+    // No refresh yet: the watermark is -infinity, everything is live.
+    check_days(&c, true).await;
+    check_days(&c, false).await;
+    // After the refresh the days before today (real clock) come from the views.
+    let r = c.refresh().await.unwrap();
+    assert!(r.covers_before > at("2026-11-11T23:00Z"));
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM mv_daily_machine_utilization")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(rows, 2, "one row per machine and active day");
+    check_days(&c, true).await;
+    let m = machine_utilization::run(&c, &query(two_days(), BucketSize::Day), true)
+        .await
+        .unwrap();
+    assert_eq!(m.as_of.views_cover_before, Some(r.covers_before));
+}
+
+/// Hourly: A1's scheduled hour 20–21Z holds the 30 min setup; every hour 20Z–01Z is fully
+/// planned (1.0); actual runs to 01:30Z so the 01Z hour has 0.5 h.
+#[sqlx::test(migrator = "takt_server::db::MIGRATOR")]
+async fn hourly_buckets_split_at_hours(pool: PgPool) {
+    fixture(&pool).await;
+    let c = ctx(&pool, "2026-11-20T12:00Z");
+    let range = TimeRange::new(at("2026-11-10T19:00Z"), at("2026-11-11T02:00Z")).unwrap();
+    for refresh in [false, true] {
+        if refresh {
+            c.refresh().await.unwrap();
+        }
+        let m = machine_utilization::run(&c, &query(range, BucketSize::Hour), true)
+            .await
+            .unwrap();
+        assert_eq!(m.buckets.len(), 7);
+        let sched: Vec<f64> = m.buckets.iter().map(|b| b.figures.scheduled_h).collect();
+        assert_eq!(sched, vec![0.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0]);
+        let setup: Vec<f64> = m.buckets.iter().map(|b| b.figures.setup_h).collect();
+        assert_eq!(setup, vec![0.0, 0.5, 0.0, 0.0, 0.0, 0.0, 0.0]);
+        let actual: Vec<f64> = m.buckets.iter().map(|b| b.figures.actual_h).collect();
+        assert_eq!(actual, vec![0.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.5]);
+    }
+}
+
+/// 25 Oct 2026: Berlin falls back; the local day is [24T22:00Z, 25T23:00Z) = 25 h. A 5 h run
+/// that day is 5/25 = 0.2 of it. An empty day has utilization 0 and no efficiency.
+#[sqlx::test(migrator = "takt_server::db::MIGRATOR")]
+async fn a_dst_day_has_25_hours_and_empty_days_are_zero(pool: PgPool) {
+    let p = minimal_plant(&pool).await;
+    assign(
+        &pool,
+        &p,
+        p.task,
+        "2026-10-25T00:00Z",
+        "2026-10-25T05:00Z",
+        0,
+        None,
+        None,
+        None,
+    )
+    .await;
+    let c = ctx(&pool, "2026-11-20T12:00Z");
+    let range = TimeRange::new(at("2026-10-25T10:00Z"), at("2026-10-26T10:00Z")).unwrap();
+    for refresh in [false, true] {
+        if refresh {
+            c.refresh().await.unwrap();
+        }
+        let m = machine_utilization::run(&c, &query(range, BucketSize::Day), true)
+            .await
+            .unwrap();
+        // Rounded out to local midnights: 25 Oct (25 h) and 26 Oct (24 h).
+        assert_eq!(m.buckets.len(), 2);
+        assert_eq!(m.buckets[0].start, at("2026-10-24T22:00Z"));
+        assert_eq!(m.buckets[0].end, at("2026-10-25T23:00Z"));
+        assert_eq!(m.buckets[0].figures.available_h, 25.0);
+        close(m.buckets[0].figures.scheduled_utilization, 0.2);
+        assert_eq!(m.buckets[1].figures.available_h, 24.0);
+        close(m.buckets[1].figures.scheduled_utilization, 0.0);
+        assert_eq!(m.buckets[1].figures.efficiency, None);
+        assert_eq!(m.buckets[1].figures.setup_share, None);
+    }
+    // Weekly buckets follow local Mondays: 19 Oct 00:00 local (CEST) = 18T22:00Z.
+    let week = TimeRange::new(at("2026-10-19T00:00Z"), at("2026-10-26T00:00Z")).unwrap();
+    let m = machine_utilization::run(&c, &query(week, BucketSize::Week), true)
+        .await
+        .unwrap();
+    assert_eq!(m.buckets[0].start, at("2026-10-18T22:00Z"));
+    // 7 days + 1 h of fall-back = 169 h; 5 h planned.
+    assert_eq!(m.buckets[0].figures.available_h, 169.0);
+}
+
+/// Dashboard at 11 Nov 13:00Z, window 1 day (local 11 Nov from 10T23:00Z). Finished in the
+/// window: A1 (planned 5 h, ran 5.5 h, setup 0.5 h → operating 5 h, 48 units) and A3 (planned
+/// 2 h, operating 1 h, 12 units). P = 7 h, O = 6 h → availability 6/7 = 0.857143; ideal time =
+/// 60 units / 12 per h = 5 h → performance 5/6; quality 52/60; OEE = 0.619048.
+#[sqlx::test(migrator = "takt_server::db::MIGRATOR")]
+async fn dashboard_oee_alerts_and_health_by_hand(pool: PgPool) {
+    fixture(&pool).await;
+    let c = ctx(&pool, "2026-11-11T13:00Z");
+    let q = GetDashboardSummary::new(PlantScope::WholePlant, 1).unwrap();
+    for (use_views, refresh_first) in [(true, false), (true, true), (false, false)] {
+        if refresh_first {
+            c.refresh().await.unwrap();
+        }
+        let d = dashboard::run(&c, &q, use_views).await.unwrap();
+        close(d.kpis.oee.availability, 6.0 / 7.0);
+        close(d.kpis.oee.performance, 5.0 / 6.0);
+        close(d.kpis.oee.quality, 52.0 / 60.0);
+        close(d.kpis.oee.oee, 6.0 / 7.0 * 5.0 / 6.0 * 52.0 / 60.0);
+        // J-1 released, due 10 Nov: open and late. The breakdown 12–15Z is on now. A2 was
+        // planned to end at 12:00Z and has not run: one late task.
+        assert_eq!(d.kpis.open_jobs, 1);
+        assert_eq!(d.kpis.late_jobs, 1);
+        assert_eq!(d.kpis.machines_down, 1);
+        assert_eq!(d.kpis.late_tasks, 1);
+        assert_eq!(d.kpis.running_now, 0);
+        assert_eq!(d.kpis.on_time_delivery, None);
+        // Next 7 days: nothing planned, 3 h down (13–16Z union) of 168 h → 0.
+        close(d.kpis.scheduled_utilization_next_7d, 0.0);
+        let kinds: Vec<(Severity, &str)> = d
+            .alerts
+            .iter()
+            .map(|a| (a.severity, a.kind.as_str()))
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![
+                (Severity::Critical, "late_jobs"),
+                (Severity::High, "breakdown"),
+                (Severity::Medium, "late_tasks"),
+            ]
+        );
+        assert!(d.alerts[1]
+            .recommended_action
+            .contains("dispatch maintenance"));
+        // Health: on-time has no data (dropped). OEE 0.25 × (0.619048/0.85); late 0.20 × 0;
+        // load fit 0.15 × (1 − 0.85/0.85) = 0; machines up 0.10 × 0. Over weights 0.7:
+        // 100 × 0.25 × 0.728291 / 0.7 = 26.010404 → red.
+        assert!(
+            (d.health.score - 26.010404).abs() < 1e-4,
+            "{}",
+            d.health.score
+        );
+        assert_eq!(d.health.band, HealthBand::Red);
+        assert_eq!(d.departments.len(), 1);
+        assert_eq!(d.departments[0].machines_down, 1);
+        assert_eq!(d.status.down.len(), 1);
+        assert_eq!(d.status.late[0].what, "J-1");
+    }
+}
+
+/// Zero quantities: a run with no units has availability but performance 0 and no quality, so
+/// OEE is 0, not absent.
+#[sqlx::test(migrator = "takt_server::db::MIGRATOR")]
+async fn a_run_without_units_has_zero_oee(pool: PgPool) {
+    let p = minimal_plant(&pool).await;
+    assign(
+        &pool,
+        &p,
+        p.task,
+        "2026-11-11T08:00Z",
+        "2026-11-11T10:00Z",
+        0,
+        Some(("2026-11-11T08:00Z", "2026-11-11T10:00Z")),
+        Some((0, 0)),
+        None,
+    )
+    .await;
+    let c = ctx(&pool, "2026-11-11T13:00Z");
+    let d = dashboard::run(
+        &c,
+        &GetDashboardSummary::new(PlantScope::WholePlant, 1).unwrap(),
+        true,
+    )
+    .await
+    .unwrap();
+    close(d.kpis.oee.availability, 1.0);
+    close(d.kpis.oee.performance, 0.0);
+    assert_eq!(d.kpis.oee.quality, None);
+    close(d.kpis.oee.oee, 0.0);
+}
+
+/// J-2: released 9 Nov 08:00Z, runs 10 Nov 08–10Z (0.5 h setup) and 14–15Z, completed 11 Nov
+/// 06:00Z (lead 46 h), due 12 Nov, 10 units, no scrap. Queue 24 h, setup 0.5 h, processing
+/// 1.5 + 1 = 2.5 h, wait 19 h. J-3: quantity 0, released 10 Nov 00:00Z, run 02–03Z with 1
+/// scrap, completed 12:00Z (lead 12 h), due 06:00Z (late). Queue 2, processing 1, wait 9.
+/// P50 of (12, 46) = 29, P90 = 42.6, P95 = 44.3. Means: queue 13, setup 0.25, processing 1.75,
+/// wait 14. Flow efficiency 3.5/58. FPY: J-3 has no quantity → excluded → 1/1. On time 1/2.
+#[sqlx::test(migrator = "takt_server::db::MIGRATOR")]
+async fn job_flow_by_hand(pool: PgPool) {
+    let p = minimal_plant(&pool).await;
+    let job2: i64 = sqlx::query_scalar(
+        "INSERT INTO jobs (code, product_id, quantity, released_at, due_at, status, completed_at)
+         VALUES ('J-2', $1, 10, '2026-11-09T08:00Z', '2026-11-12T00:00Z', 'completed', '2026-11-11T06:00Z') RETURNING id",
+    )
+    .bind(p.product)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let job3: i64 = sqlx::query_scalar(
+        "INSERT INTO jobs (code, product_id, quantity, released_at, due_at, status, completed_at)
+         VALUES ('J-3', $1, 0, '2026-11-10T00:00Z', '2026-11-10T06:00Z', 'completed', '2026-11-10T12:00Z') RETURNING id",
+    )
+    .bind(p.product)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let mut tasks = Vec::new();
+    for (job, seq) in [(job2, 1), (job2, 2), (job3, 1)] {
+        let t: i64 = sqlx::query_scalar(
+            "INSERT INTO tasks (job_id, sequence, name, department_id, required_skill_id, min_skill_level, setup_family, status)
+             VALUES ($1, $2, 'Op', $3, $4, 1, 'steel', 'done') RETURNING id",
+        )
+        .bind(job)
+        .bind(seq)
+        .bind(p.department)
+        .bind(p.skill)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        tasks.push(t);
+    }
+    sqlx::query(
+        "INSERT INTO task_precedences (predecessor_id, successor_id, min_lag_s) VALUES ($1, $2, 0)",
+    )
+    .bind(tasks[0])
+    .bind(tasks[1])
+    .execute(&pool)
+    .await
+    .unwrap();
+    assign(
+        &pool,
+        &p,
+        tasks[0],
+        "2026-11-10T08:00Z",
+        "2026-11-10T10:00Z",
+        1800,
+        Some(("2026-11-10T08:00Z", "2026-11-10T10:00Z")),
+        Some((10, 0)),
+        None,
+    )
+    .await;
+    assign(
+        &pool,
+        &p,
+        tasks[1],
+        "2026-11-10T14:00Z",
+        "2026-11-10T15:00Z",
+        0,
+        Some(("2026-11-10T14:00Z", "2026-11-10T15:00Z")),
+        Some((10, 0)),
+        None,
+    )
+    .await;
+    assign(
+        &pool,
+        &p,
+        tasks[2],
+        "2026-11-10T02:00Z",
+        "2026-11-10T03:00Z",
+        0,
+        Some(("2026-11-10T02:00Z", "2026-11-10T03:00Z")),
+        Some((0, 1)),
+        None,
+    )
+    .await;
+    let c = ctx(&pool, "2026-11-20T12:00Z");
+    let q = GetJobFlowMetrics {
+        scope: PlantScope::Department(DepartmentCode::parse("machining").unwrap()),
+        range: TimeRange::new(at("2026-11-08T23:00Z"), at("2026-11-11T23:00Z")).unwrap(),
+        page: Page::default(),
+    };
+    for refresh in [false, true] {
+        if refresh {
+            c.refresh().await.unwrap();
+        }
+        let f = job_flow::run(&c, &q, true).await.unwrap();
+        assert_eq!(f.jobs_completed, 2);
+        assert_eq!(f.tasks_completed, 3);
+        let ct = f.cycle_time_h.clone().unwrap();
+        assert_eq!((ct.p50, ct.p90, ct.p95), (29.0, 42.6, 44.3));
+        let lt = f.lead_time.clone().unwrap();
+        assert_eq!(
+            (lt.queue_h, lt.setup_h, lt.processing_h, lt.wait_h),
+            (13.0, 0.25, 1.75, 14.0)
+        );
+        close(f.flow_efficiency, 3.5 / 58.0);
+        close(f.first_pass_yield, 1.0);
+        close(f.on_time_rate, 0.5);
+        // 2 jobs over 72 h.
+        close(Some(f.jobs_per_hour), 2.0 / 72.0);
+        // J-1 is the one open job: one task, unplanned, due 10 Nov → late by now − due.
+        assert_eq!(f.open_jobs_total, 1);
+        assert_eq!(f.jobs[0].unplanned_tasks, 1);
+        assert_eq!(f.jobs[0].late_by_h, 236.0);
+    }
+}
+
+/// Shifts: day 06:00–14:00 local, Mon–Fri. Week of Mon 9 Nov local: 5 shifts × 8 h = 40 h; sick
+/// all of Wed 11 Nov (local) → capacity 32 h. Assigned: 10 Nov 06:00–10:00Z = 4 h → load 0.125.
+/// The same operator with 36 h assigned would be at 1.125 → high (≥ 1.0, < 1.2).
+#[sqlx::test(migrator = "takt_server::db::MIGRATOR")]
+async fn operator_capacity_and_load_by_hand(pool: PgPool) {
+    let p = minimal_plant(&pool).await;
+    sqlx::query("INSERT INTO shift_definitions (code, name, starts_local, ends_local, weekdays) VALUES ('day', 'Day', '06:00', '14:00', '{1,2,3,4,5}')")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO operator_absences (operator_id, kind, starts_at, ends_at) VALUES ($1, 'sick', '2026-11-10T23:00Z', '2026-11-11T23:00Z')")
+        .bind(p.operator)
+        .execute(&pool)
+        .await
+        .unwrap();
+    assign(
+        &pool,
+        &p,
+        p.task,
+        "2026-11-10T06:00Z",
+        "2026-11-10T10:00Z",
+        0,
+        None,
+        None,
+        Some(p.operator),
+    )
+    .await;
+    let c = ctx(&pool, "2026-11-20T12:00Z");
+    let q = GetOperatorWorkload {
+        scope: PlantScope::WholePlant,
+        range: TimeRange::new(at("2026-11-08T23:00Z"), at("2026-11-15T23:00Z")).unwrap(),
+        page: Page::default(),
+        thresholds: OverloadThresholds::default(),
+    };
+    for refresh in [false, true] {
+        if refresh {
+            c.refresh().await.unwrap();
+        }
+        let w = operator_workload::run(&c, &q, true).await.unwrap();
+        let o = &w.operators[0];
+        assert_eq!(o.capacity_h, 32.0);
+        assert_eq!(o.absence_h, 8.0);
+        assert_eq!(o.assigned_h, 4.0);
+        close(o.load, 0.125);
+        assert_eq!(o.overload, None);
+        assert_eq!(w.by_shift_pattern[0].key, "day");
+        assert_eq!(w.by_department[0].capacity_h, 32.0);
+        // Forecast from Fri 20 Nov: 30 days hold 21 weekdays (20 Nov … 19 Dec) × 8 h.
+        let total: f64 = w.forecast.iter().map(|d| d.available_h).sum();
+        assert_eq!(total, 21.0 * 8.0);
+        // The one open task (J-1 Turn) has no machine options → no demand hours; supply 0.
+        assert!(w.skills.iter().all(|s| s.shortage_h == 0.0));
+    }
+    let strict = OverloadThresholds::new(50, 100, 1000).unwrap();
+    assert_eq!(strict.severity(0.125), Some(Severity::High));
+}
