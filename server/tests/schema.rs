@@ -186,6 +186,26 @@ async fn tasks_belong_to_existing_jobs(pool: PgPool) {
     assert_eq!(constraint_of(err), "tasks_job_id_fkey");
 }
 
+/// Inserts an assignment of the plant's task on its machine, 08:00–09:00 on 2 Nov, with extra
+/// columns set, and returns the constraint that rejected it.
+async fn rejected_assignment(
+    pool: &PgPool,
+    p: &common::Plant,
+    columns: &str,
+    values: &str,
+) -> String {
+    let err = sqlx::query(&format!(
+        "INSERT INTO assignments (schedule_id, task_id, machine_id, scheduled_start, scheduled_end, {columns}) VALUES ($1, $2, $3, '2026-11-02T08:00Z', '2026-11-02T09:00Z', {values})"
+    ))
+    .bind(p.schedule)
+    .bind(p.task)
+    .bind(p.machine)
+    .execute(pool)
+    .await
+    .unwrap_err();
+    constraint_of(err)
+}
+
 async fn assign(
     pool: &PgPool,
     schedule: i64,
@@ -229,46 +249,34 @@ async fn an_assignment_ends_after_it_starts(pool: PgPool) {
 #[sqlx::test(migrator = "takt_server::db::MIGRATOR")]
 async fn the_changeover_fits_inside_the_assignment(pool: PgPool) {
     let p = minimal_plant(&pool).await;
-    let err = sqlx::query(
-        "INSERT INTO assignments (schedule_id, task_id, machine_id, scheduled_start, scheduled_end, setup_s) VALUES ($1, $2, $3, '2026-11-02T08:00Z', '2026-11-02T09:00Z', 3600)",
-    )
-    .bind(p.schedule)
-    .bind(p.task)
-    .bind(p.machine)
-    .execute(&pool)
-    .await
-    .unwrap_err();
-    assert_eq!(constraint_of(err), "assignment_setup_fits");
+    assert_eq!(
+        rejected_assignment(&pool, &p, "setup_s", "3600").await,
+        "assignment_setup_fits"
+    );
 }
 
 #[sqlx::test(migrator = "takt_server::db::MIGRATOR")]
 async fn actual_times_end_after_they_start(pool: PgPool) {
     let p = minimal_plant(&pool).await;
-    let err = sqlx::query(
-        "INSERT INTO assignments (schedule_id, task_id, machine_id, scheduled_start, scheduled_end, actual_start, actual_end) VALUES ($1, $2, $3, '2026-11-02T08:00Z', '2026-11-02T09:00Z', '2026-11-02T09:00Z', '2026-11-02T08:30Z')",
-    )
-    .bind(p.schedule)
-    .bind(p.task)
-    .bind(p.machine)
-    .execute(&pool)
-    .await
-    .unwrap_err();
-    assert_eq!(constraint_of(err), "assignment_actual_ends_after_start");
+    assert_eq!(
+        rejected_assignment(
+            &pool,
+            &p,
+            "actual_start, actual_end",
+            "'2026-11-02T09:00Z', '2026-11-02T08:30Z'"
+        )
+        .await,
+        "assignment_actual_ends_after_start"
+    );
 }
 
 #[sqlx::test(migrator = "takt_server::db::MIGRATOR")]
 async fn good_and_scrap_quantities_are_not_negative(pool: PgPool) {
     let p = minimal_plant(&pool).await;
-    let err = sqlx::query(
-        "INSERT INTO assignments (schedule_id, task_id, machine_id, scheduled_start, scheduled_end, good_qty, scrap_qty) VALUES ($1, $2, $3, '2026-11-02T08:00Z', '2026-11-02T09:00Z', 10, -1)",
-    )
-    .bind(p.schedule)
-    .bind(p.task)
-    .bind(p.machine)
-    .execute(&pool)
-    .await
-    .unwrap_err();
-    assert_eq!(constraint_of(err), "assignments_scrap_qty_check");
+    assert_eq!(
+        rejected_assignment(&pool, &p, "good_qty, scrap_qty", "10, -1").await,
+        "assignments_scrap_qty_check"
+    );
 }
 
 #[sqlx::test(migrator = "takt_server::db::MIGRATOR")]
