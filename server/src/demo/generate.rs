@@ -202,10 +202,10 @@ pub fn generate(options: &GenerateOptions) -> Factory {
     let start = now - HISTORY_DAYS * DAY;
     let end = now + ORDER_BOOK_DAYS * DAY + 28 * DAY;
     let machine_count = options.size.machines();
-    // Large factories run shorter tasks (smaller lots), so a year holds over a million of them.
-    let lot_scale = match options.size {
-        DemoSize::Large => 0.22,
-        _ => 1.0,
+    // Large factories run small lots with short handling, so a year holds over a million tasks.
+    let (lot_scale, handling_s, shortest_task_s) = match options.size {
+        DemoSize::Large => (0.1, 300.0, 5 * 60),
+        _ => (1.0, 900.0, 15 * 60),
     };
 
     let departments: Vec<DepartmentRow> = DEPARTMENTS
@@ -559,7 +559,7 @@ pub fn generate(options: &GenerateOptions) -> Factory {
     for p in &products_spec {
         for step in &p.route {
             work_per_job[step.machine_type] +=
-                (mean_qty * step.seconds_per_unit * 1.1 + 900.0) / products_spec.len() as f64;
+                (mean_qty * step.seconds_per_unit * 1.1 + handling_s) / products_spec.len() as f64;
         }
     }
     let weekly_capacity_s = 5.0 * 24.0 * HOUR as f64;
@@ -625,8 +625,8 @@ pub fn generate(options: &GenerateOptions) -> Factory {
             for k in 0..eligible.len().min(4) {
                 let mi = eligible[(offset + k) % eligible.len()];
                 let d = ((qty as f64 * step.seconds_per_unit * machine_state[mi].speed * 1.1
-                    + 900.0) as i64)
-                    .clamp(15 * 60, 7 * HOUR);
+                    + handling_s) as i64)
+                    .clamp(shortest_task_s, 7 * HOUR);
                 options.push((mi, d));
                 task_machine_options.push(TaskMachineOptionRow {
                     task_id,
