@@ -186,15 +186,27 @@ pub enum Severity {
 }
 
 /// As of when an answer is true: the last domain event it reflects, the moment it was
-/// computed, and up to where closed days came from the materialized views.
+/// computed, and which days came from the materialized views.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AsOf {
     pub event_id: i64,
     pub computed_at: DateTime<Utc>,
-    /// Local days before this moment were read from the views; everything after, live.
-    pub views_cover_before: Option<DateTime<Utc>>,
+    pub views: ViewCoverage,
     /// True when the answer came out of the cache (it is still as of `event_id`).
     pub from_cache: bool,
+}
+
+/// Which whole local days an answer read from the materialized views (the rest: live SQL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ViewCoverage {
+    /// Not refreshed yet, or the plant's time zone changed: every figure was computed live.
+    Nothing,
+    /// Days before this local midnight came from the views; later days were live, because an
+    /// event changed them after the last refresh.
+    Before(DateTime<Utc>),
+    /// Nothing changed since the last refresh: every whole day came from the views.
+    Everything,
 }
 
 // ----- Machine utilization -------------------------------------------------------------------

@@ -113,8 +113,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             ctx.sync_time_zone().await?;
             let outcome = ctx.refresh().await?;
             println!(
-                "read models refreshed in {:.0} ms; views cover days before {}; through event {}",
-                outcome.took_ms, outcome.covers_before, outcome.through_event
+                "read models refreshed in {:.0} ms; views: {:?}; through event {}",
+                outcome.took_ms, outcome.views, outcome.through_event
             );
             Ok(())
         }),

@@ -1,6 +1,7 @@
 //! Connecting to Postgres: create the database if it is missing, then apply migrations.
 
 use std::str::FromStr;
+use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgPool};
@@ -24,7 +25,9 @@ pub enum DbSetupError {
 pub async fn connect_and_migrate(settings: &Settings) -> Result<PgPool, DbSetupError> {
     let options = PgConnectOptions::from_str(&settings.database_url)
         .map_err(DbSetupError::BadUrl)?
-        .log_statements(tracing::log::LevelFilter::Debug);
+        .log_statements(tracing::log::LevelFilter::Debug)
+        // Migrations and refreshes are slow by nature; their whole text at WARN drowned the log.
+        .log_slow_statements(tracing::log::LevelFilter::Debug, Duration::from_secs(1));
     create_database_if_missing(&options, &settings.database_url).await?;
     let pool = PgPoolOptions::new()
         .max_connections(settings.db_max_connections)

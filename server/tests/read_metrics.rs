@@ -13,7 +13,7 @@ use sqlx::PgPool;
 use app::domain::{DepartmentCode, PlantScope};
 use app::read_models::{
     BucketSize, GetDashboardSummary, GetJobFlowMetrics, GetMachineUtilization, GetOperatorWorkload,
-    HealthBand, OverloadThresholds, Page, Severity, TimeRange,
+    HealthBand, OverloadThresholds, Page, Severity, TimeRange, ViewCoverage,
 };
 use common::{another_task, minimal_plant, Plant};
 use takt_server::read::{dashboard, job_flow, machine_utilization, operator_workload, ReadContext};
@@ -189,9 +189,9 @@ async fn utilization_days_by_hand_from_views_live_and_raw(pool: PgPool) {
     // No refresh yet: the watermark is -infinity, everything is live.
     check_days(&c, true).await;
     check_days(&c, false).await;
-    // After the refresh the days before today (real clock) come from the views.
+    // After the refresh every whole day comes from the views.
     let r = c.refresh().await.unwrap();
-    assert!(r.covers_before > at("2026-11-11T23:00Z"));
+    assert_eq!(r.views, ViewCoverage::Everything);
     let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM mv_daily_machine_utilization")
         .fetch_one(&pool)
         .await
@@ -201,7 +201,7 @@ async fn utilization_days_by_hand_from_views_live_and_raw(pool: PgPool) {
     let m = machine_utilization::run(&c, &query(two_days(), BucketSize::Day), true)
         .await
         .unwrap();
-    assert_eq!(m.as_of.views_cover_before, Some(r.covers_before));
+    assert_eq!(m.as_of.views, ViewCoverage::Everything);
 }
 
 /// Hourly: A1's scheduled hour 20–21Z holds the 30 min setup; every hour 20Z–01Z is fully
@@ -537,4 +537,83 @@ async fn operator_capacity_and_load_by_hand(pool: PgPool) {
     }
     let strict = OverloadThresholds::new(50, 100, 1000).unwrap();
     assert_eq!(strict.severity(0.125), Some(Severity::High));
+}
+
+/// The roll-ups serve whole weeks and months and the daily rows the edge days of a range: every
+/// combination must equal the raw computation, row by row (the fixture sits in the week of
+/// 2026-11-09 and in November; the ranges start and end inside other weeks and months).
+#[sqlx::test(migrator = "takt_server::db::MIGRATOR")]
+async fn roll_ups_and_edge_days_equal_the_raw_tables(pool: PgPool) {
+    fixture(&pool).await;
+    let c = ctx(&pool, "2026-11-20T12:00Z");
+    c.sync_time_zone().await.unwrap();
+    c.refresh().await.unwrap();
+    type Row = (
+        DateTime<Utc>,
+        Option<i64>,
+        f64,
+        f64,
+        f64,
+        f64,
+        i64,
+        f64,
+        i64,
+        i64,
+    );
+    let fetch = |from: &'static str,
+                 to: &'static str,
+                 bucket: &'static str,
+                 per_machine: bool,
+                 views: bool| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_as::<_, Row>(
+                "SELECT bucket_start, machine_id, calendar_s, downtime_s, scheduled_s, actual_s,
+                        runs_finished, operating_s, good_qty, scrap_qty
+                 FROM get_machine_utilization_buckets($1, $2, $3, NULL, NULL, $4, $5)",
+            )
+            .bind(at(from))
+            .bind(at(to))
+            .bind(bucket)
+            .bind(per_machine)
+            .bind(views)
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    // Local midnights in Berlin (UTC+1 in November, UTC+2 in October).
+    let ranges = [
+        ("2026-11-03T23:00Z", "2026-11-20T23:00Z"), // Wed 4 Nov .. Sat 21 Nov
+        ("2026-10-14T22:00Z", "2026-12-09T23:00Z"), // 15 Oct .. 10 Dec (a DST change inside)
+        ("2026-11-10T23:00Z", "2026-11-11T23:00Z"), // one day
+    ];
+    let mut compared = 0;
+    for (from, to) in ranges {
+        for bucket in ["day", "week", "month"] {
+            for per_machine in [false, true] {
+                let with_views = fetch(from, to, bucket, per_machine, true).await;
+                let raw = fetch(from, to, bucket, per_machine, false).await;
+                assert_eq!(
+                    with_views.len(),
+                    raw.len(),
+                    "{from}..{to} {bucket} {per_machine}"
+                );
+                for (v, r) in with_views.iter().zip(&raw) {
+                    assert_eq!((v.0, v.1, v.6, v.8, v.9), (r.0, r.1, r.6, r.8, r.9));
+                    for (a, b) in [(v.2, r.2), (v.3, r.3), (v.4, r.4), (v.5, r.5), (v.7, r.7)] {
+                        assert!(
+                            (a - b).abs() < 1e-6,
+                            "{from}..{to} {bucket} {per_machine}: {v:?} vs {r:?}"
+                        );
+                    }
+                }
+                compared += with_views.iter().filter(|v| v.4 > 0.0).count();
+            }
+        }
+    }
+    assert!(
+        compared >= 18,
+        "the fixture's work shows in every combination ({compared})"
+    );
 }

@@ -8,11 +8,11 @@ use chrono::{DateTime, Duration, Utc};
 
 use app::error::AppError;
 use app::read_models::{
-    Alert, BucketSize, DashboardSummary, DepartmentSummary, GetDashboardSummary, HealthBand,
-    HealthComponent, HealthScore, Kpis, Oee, RealTimeStatus, Severity, StatusItem,
+    Alert, DashboardSummary, DepartmentSummary, GetDashboardSummary, HealthBand, HealthComponent,
+    HealthScore, Kpis, Oee, RealTimeStatus, Severity, StatusItem,
 };
 
-use super::machine_utilization::{buckets, Seconds};
+use super::machine_utilization::Seconds;
 use super::{ratio, round6, ReadContext};
 use crate::floor::store_error;
 
@@ -118,6 +118,17 @@ struct MachineRow {
 }
 
 #[derive(Debug, sqlx::FromRow)]
+struct FinishedRow {
+    department: String,
+    runs: i64,
+    planned_s: f64,
+    operating_s: f64,
+    ideal_s: f64,
+    good_qty: i64,
+    scrap_qty: i64,
+}
+
+#[derive(Debug, sqlx::FromRow)]
 struct Counts {
     open_jobs: i64,
     late_jobs: i64,
@@ -173,24 +184,65 @@ pub async fn run(
         .map(|m| (m.id, m.department.as_str()))
         .collect();
 
-    // OEE per machine over the window (one 'month' call covers it in at most two buckets).
-    let window = buckets(
-        ctx,
-        window_from,
-        now,
-        BucketSize::Month,
-        department,
-        None,
-        true,
-        use_views,
+    // OEE over the window from the runs that finished in it, per department: whole days from
+    // the department roll-up, today so far (and days an unrefreshed event touched) live.
+    let finished: Vec<FinishedRow> = sqlx::query_as(
+        r#"
+        WITH cfg AS (
+            SELECT CASE WHEN $4 THEN least(greatest(mv_covers_before, $2), $5) ELSE $2 END AS views_to
+            FROM read_model_state
+        ),
+        sm AS (
+            SELECT id, department_id, ideal_units_per_hour FROM machines
+            WHERE status <> 'retired' AND ($1::BIGINT IS NULL OR department_id = $1)
+        ),
+        runs AS (
+            SELECT r.department_id, r.runs_finished, r.planned_s, r.operating_s, r.ideal_s,
+                   r.good_qty, r.scrap_qty
+            FROM mv_department_utilization_rollup r, cfg
+            WHERE r.grain = 'day' AND r.bucket_start >= $2 AND r.bucket_start < cfg.views_to
+              AND ($1::BIGINT IS NULL OR r.department_id = $1)
+            UNION ALL
+            SELECT sm.department_id, 1,
+                   extract(epoch FROM a.scheduled_end - a.scheduled_start)::float8,
+                   greatest(0, extract(epoch FROM a.actual_end - a.actual_start) - a.setup_s)::float8,
+                   ((coalesce(a.good_qty, 0) + coalesce(a.scrap_qty, 0)) * 3600.0 / sm.ideal_units_per_hour)::float8,
+                   coalesce(a.good_qty, 0)::bigint, coalesce(a.scrap_qty, 0)::bigint
+            FROM assignments a JOIN sm ON sm.id = a.machine_id, cfg
+            WHERE a.actual_end IS NOT NULL AND a.actual_end >= cfg.views_to AND a.actual_end < $3
+              AND a.schedule_id = (SELECT id FROM schedules WHERE is_live)
+        )
+        SELECT d.code AS department, sum(x.runs_finished)::bigint AS runs,
+               sum(x.planned_s)::float8 AS planned_s, sum(x.operating_s)::float8 AS operating_s,
+               sum(x.ideal_s)::float8 AS ideal_s, sum(x.good_qty)::bigint AS good_qty,
+               sum(x.scrap_qty)::bigint AS scrap_qty
+        FROM runs x JOIN departments d ON d.id = x.department_id
+        GROUP BY d.code
+        "#,
     )
-    .await?;
+    .bind(department)
+    .bind(window_from)
+    .bind(now)
+    .bind(use_views)
+    .bind(ctx.local_midnight(now))
+    .fetch_all(&ctx.pool)
+    .await
+    .map_err(store_error)?;
     let mut plant = Seconds::default();
     let mut per_dept: HashMap<&str, Seconds> = HashMap::new();
-    for r in &window {
-        plant.add_row(r);
-        if let Some(d) = r.machine_id.and_then(|id| dept_of.get(&id)) {
-            per_dept.entry(d).or_default().add_row(r);
+    for r in &finished {
+        let s = Seconds {
+            planned: r.planned_s,
+            operating: r.operating_s,
+            ideal: r.ideal_s,
+            good: r.good_qty,
+            scrap: r.scrap_qty,
+            runs: r.runs,
+            ..Seconds::default()
+        };
+        plant.add(&s);
+        if let Some(d) = machines.iter().find(|m| m.department == r.department) {
+            per_dept.entry(d.department.as_str()).or_default().add(&s);
         }
     }
     let plant_oee = oee(&plant);

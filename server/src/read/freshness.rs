@@ -88,7 +88,7 @@ async fn run(bus: Arc<QueryBus>) -> Result<(), sqlx::Error> {
                 }
             }
             _ = tick.tick() => {
-                if stale_after_midnight(&bus).await? {
+                if views_behind(&bus).await? {
                     refresh_at = Some(Instant::now());
                 }
             }
@@ -100,14 +100,14 @@ async fn run(bus: Arc<QueryBus>) -> Result<(), sqlx::Error> {
 pub async fn handle(bus: &QueryBus, notice: &Notice) -> Result<bool, sqlx::Error> {
     let ctx = bus.context();
     let mut needs_refresh = false;
+    // The views hold every day, history and plan: any change of figures makes them stale
+    // from its first local day on until the refresh this asks for.
     if let Some(from) = notice.affects_from {
-        if from < ctx.local_midnight(ctx.now()) {
-            sqlx::query("SELECT lower_read_model_watermark($1)")
-                .bind(from)
-                .execute(&ctx.pool)
-                .await?;
-            needs_refresh = true;
-        }
+        sqlx::query("SELECT lower_read_model_watermark($1)")
+            .bind(from)
+            .execute(&ctx.pool)
+            .await?;
+        needs_refresh = true;
     }
     let department = match notice.department_id {
         None => None,
@@ -127,14 +127,13 @@ pub async fn handle(bus: &QueryBus, notice: &Notice) -> Result<bool, sqlx::Error
     Ok(needs_refresh)
 }
 
-async fn stale_after_midnight(bus: &QueryBus) -> Result<bool, sqlx::Error> {
+/// True when the views do not cover every day: never refreshed, or an earlier refresh failed
+/// or was overtaken by events (the periodic tick retries).
+async fn views_behind(bus: &QueryBus) -> Result<bool, sqlx::Error> {
     let ctx = bus.context();
-    let covers: Option<DateTime<Utc>> = sqlx::query_scalar(
-        "SELECT CASE WHEN isfinite(mv_covers_before) THEN mv_covers_before END FROM read_model_state",
-    )
-    .fetch_one(&ctx.pool)
-    .await?;
-    Ok(covers.is_none_or(|c| c < ctx.local_midnight(ctx.now())))
+    sqlx::query_scalar("SELECT mv_covers_before <> 'infinity'::timestamptz FROM read_model_state")
+        .fetch_one(&ctx.pool)
+        .await
 }
 
 /// Refreshes the views, then drops and warms the cache. Failures are logged; reads stay

@@ -13,6 +13,9 @@ use app::read_models::{
 use super::{hours, paginate, ratio, round6, ReadContext};
 use crate::floor::store_error;
 
+/// Capacity planning looks this many whole days past today.
+pub const CAPACITY_DAYS: i64 = 28;
+
 /// One row of `get_machine_utilization_buckets`.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct BucketRow {
@@ -73,6 +76,23 @@ impl Seconds {
         self.scrap += r.scrap_qty;
         self.delay += r.delay_s;
         self.runs += r.runs_finished;
+    }
+
+    pub fn add(&mut self, o: &Seconds) {
+        self.calendar += o.calendar;
+        self.downtime += o.downtime;
+        self.scheduled += o.scheduled;
+        self.setup += o.setup;
+        self.actual += o.actual;
+        self.planned += o.planned;
+        self.actual_run += o.actual_run;
+        self.operating += o.operating;
+        self.ideal += o.ideal;
+        self.ideal_good += o.ideal_good;
+        self.good += o.good;
+        self.scrap += o.scrap;
+        self.delay += o.delay;
+        self.runs += o.runs;
     }
 
     pub fn available(&self) -> f64 {
@@ -230,7 +250,7 @@ pub async fn run(
     });
     let list: Vec<MachineSummary> = summaries.iter().map(|(m, _)| m.clone()).collect();
     let bottlenecks = bottlenecks(&summaries);
-    let capacity = capacity(ctx, department, now).await?;
+    let capacity = capacity(ctx, department, now, use_views).await?;
     Ok(MachineUtilization {
         as_of,
         buckets: bucket_list,
@@ -353,27 +373,50 @@ struct CapacityRow {
     unplanned_s: f64,
 }
 
-/// Demand over the next four weeks per department and machine type: the live plan plus open
-/// tasks not in it (at their fastest option of that type), over calendar time minus downtime.
+/// Demand over the rest of today and the next 28 days per department and machine type: the live
+/// plan plus open tasks not in it (at their fastest option), over calendar time minus downtime.
+/// Whole days come from the daily view while the watermark allows, the rest (today's remainder,
+/// days an unrefreshed event touched) live; unplanned demand from its view when nothing changed.
 async fn capacity(
     ctx: &ReadContext,
     department: Option<i64>,
     now: DateTime<Utc>,
+    use_views: bool,
 ) -> Result<Vec<CapacityInsight>, AppError> {
-    let horizon = now + Duration::days(28);
+    let tomorrow = ctx.local_midnight(now + Duration::days(1));
+    let horizon = ctx
+        .midnight_of(tomorrow.with_timezone(&ctx.tz).date_naive() + Duration::days(CAPACITY_DAYS));
     let rows: Vec<CapacityRow> = sqlx::query_as(
         r#"
-        WITH sm AS (
+        WITH cfg AS (
+            SELECT CASE WHEN $5 THEN least(greatest(mv_covers_before, $4), $3) ELSE $4 END AS views_to,
+                   $5 AND mv_covers_before = 'infinity'::timestamptz AS fresh
+            FROM read_model_state
+        ),
+        sm AS (
             SELECT m.id, m.department_id, m.machine_type FROM machines m
             WHERE m.status <> 'retired' AND ($1::BIGINT IS NULL OR m.department_id = $1)
         ),
         live AS (SELECT id FROM schedules WHERE is_live),
+        windows AS (
+            SELECT w.s, w.e FROM cfg,
+                 LATERAL (VALUES ($2::timestamptz, $4::timestamptz), (cfg.views_to, $3::timestamptz)) w (s, e)
+            WHERE w.s < w.e
+        ),
         planned AS (
-            SELECT sm.department_id, sm.machine_type,
-                   sum(extract(epoch FROM least(a.scheduled_end, $3) - greatest(a.scheduled_start, $2)))::float8 AS s
-            FROM assignments a JOIN sm ON sm.id = a.machine_id
-            WHERE a.schedule_id = (SELECT id FROM live) AND a.scheduled_end > $2 AND a.scheduled_start < $3
-            GROUP BY 1, 2
+            SELECT department_id, machine_type, sum(s)::float8 AS s FROM (
+                SELECT sm.department_id, sm.machine_type, v.scheduled_s AS s
+                FROM mv_daily_machine_utilization v JOIN sm ON sm.id = v.machine_id, cfg
+                WHERE v.day_start >= $4 AND v.day_start < cfg.views_to
+                UNION ALL
+                SELECT sm.department_id, sm.machine_type,
+                       extract(epoch FROM least(a.scheduled_end, w.e) - greatest(a.scheduled_start, w.s))
+                FROM windows w
+                JOIN assignments a ON a.schedule_id = (SELECT id FROM live)
+                     AND tstzrange(a.scheduled_start, a.scheduled_end) && tstzrange(w.s, w.e)
+                     AND a.scheduled_end > w.s AND a.scheduled_start < w.e
+                JOIN sm ON sm.id = a.machine_id
+            ) x GROUP BY 1, 2
         ),
         down AS (
             SELECT sm.department_id, sm.machine_type,
@@ -386,16 +429,20 @@ async fn capacity(
             GROUP BY 1, 2
         ),
         unplanned AS (
-            SELECT department_id, machine_type, sum(s)::float8 AS s FROM (
-                SELECT DISTINCT ON (t.id) sm.department_id, sm.machine_type, o.duration_s AS s
+            SELECT u.department_id, u.machine_type, u.demand_s AS s
+            FROM mv_unplanned_demand u, cfg
+            WHERE cfg.fresh AND ($1::BIGINT IS NULL OR u.department_id = $1)
+            UNION ALL
+            SELECT department_id, machine_type, sum(s)::float8 FROM (
+                SELECT DISTINCT ON (t.id) m.department_id, m.machine_type, o.duration_s AS s
                 FROM tasks t
                 JOIN task_machine_options o ON o.task_id = t.id
-                JOIN sm ON sm.id = o.machine_id
-                WHERE t.status IN ('pending', 'ready')
+                JOIN machines m ON m.id = o.machine_id AND m.status <> 'retired'
+                WHERE NOT (SELECT fresh FROM cfg) AND t.status IN ('pending', 'ready')
                   AND NOT EXISTS (SELECT 1 FROM assignments a
                                   WHERE a.task_id = t.id AND a.schedule_id = (SELECT id FROM live))
-                ORDER BY t.id, o.duration_s
-            ) x GROUP BY 1, 2
+                ORDER BY t.id, o.duration_s, m.id
+            ) x WHERE ($1::BIGINT IS NULL OR x.department_id = $1) GROUP BY 1, 2
         ),
         kinds AS (
             SELECT department_id, machine_type, count(*) AS machines FROM sm GROUP BY 1, 2
@@ -414,6 +461,8 @@ async fn capacity(
     .bind(department)
     .bind(now)
     .bind(horizon)
+    .bind(tomorrow)
+    .bind(use_views)
     .fetch_all(&ctx.pool)
     .await
     .map_err(store_error)?;

@@ -19,7 +19,7 @@ use sqlx::PgPool;
 
 use app::domain::PlantScope;
 use app::error::AppError;
-use app::read_models::{AsOf, BucketSize, TimeRange};
+use app::read_models::{AsOf, BucketSize, TimeRange, ViewCoverage};
 
 use crate::floor::store_error;
 
@@ -60,12 +60,15 @@ impl ReadContext {
 
     /// Refreshes the materialized views and raises the watermark; returns the refresh time.
     pub async fn refresh(&self) -> Result<RefreshOutcome, sqlx::Error> {
-        let (covers_before, through_event, took_ms): (DateTime<Utc>, i64, f64) =
-            sqlx::query_as("SELECT * FROM refresh_scheduling_read_models()")
-                .fetch_one(&self.pool)
-                .await?;
+        let (before, everything, through_event, took_ms): (Option<DateTime<Utc>>, bool, i64, f64) =
+            sqlx::query_as(&format!(
+                "SELECT {COVERAGE_SQL}, through_event, took_ms
+                 FROM refresh_scheduling_read_models() AS r (mv_covers_before, through_event, took_ms)"
+            ))
+            .fetch_one(&self.pool)
+            .await?;
         Ok(RefreshOutcome {
-            covers_before,
+            views: coverage(before, everything),
             through_event,
             took_ms,
         })
@@ -73,18 +76,18 @@ impl ReadContext {
 
     /// The last event and the views' watermark, read together so an answer can say as of when.
     pub async fn as_of(&self) -> Result<AsOf, AppError> {
-        let (event_id, views_cover_before): (i64, Option<DateTime<Utc>>) = sqlx::query_as(
-            "SELECT coalesce((SELECT max(id) FROM domain_events), 0)::BIGINT,
-                    CASE WHEN isfinite(mv_covers_before) THEN mv_covers_before END
-             FROM read_model_state",
-        )
-        .fetch_one(&self.pool)
-        .await
-        .map_err(store_error)?;
+        let (event_id, before, everything): (i64, Option<DateTime<Utc>>, bool) =
+            sqlx::query_as(&format!(
+                "SELECT coalesce((SELECT max(id) FROM domain_events), 0)::BIGINT, {COVERAGE_SQL}
+                 FROM read_model_state"
+            ))
+            .fetch_one(&self.pool)
+            .await
+            .map_err(store_error)?;
         Ok(AsOf {
             event_id,
             computed_at: self.now(),
-            views_cover_before,
+            views: coverage(before, everything),
             from_cache: false,
         })
     }
@@ -161,9 +164,22 @@ impl ReadContext {
     }
 }
 
+/// The watermark `mv_covers_before` as (finite moment, is +infinity) columns.
+pub const COVERAGE_SQL: &str = "CASE WHEN isfinite(mv_covers_before) THEN mv_covers_before END,
+     mv_covers_before = 'infinity'::timestamptz";
+
+/// What the watermark means for an answer: -infinity nothing, +infinity everything.
+pub fn coverage(before: Option<DateTime<Utc>>, everything: bool) -> ViewCoverage {
+    match (before, everything) {
+        (Some(at), _) => ViewCoverage::Before(at),
+        (None, true) => ViewCoverage::Everything,
+        (None, false) => ViewCoverage::Nothing,
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RefreshOutcome {
-    pub covers_before: DateTime<Utc>,
+    pub views: ViewCoverage,
     pub through_event: i64,
     pub took_ms: f64,
 }
