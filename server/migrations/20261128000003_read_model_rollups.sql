@@ -17,6 +17,11 @@ DROP FUNCTION refresh_scheduling_read_models();
 DROP MATERIALIZED VIEW mv_hourly_department_utilization;
 DROP MATERIALIZED VIEW mv_daily_machine_utilization;
 
+-- What runs now, oldest first (dashboard real-time status): only started, unfinished runs.
+CREATE INDEX assignments_running_since ON assignments (schedule_id, actual_start)
+    INCLUDE (machine_id, task_id, scheduled_end)
+    WHERE actual_start IS NOT NULL AND actual_end IS NULL;
+
 -- A bucket list has one or a few rows per call, not the default estimate of 1000.
 ALTER FUNCTION generate_time_buckets(TIMESTAMPTZ, TIMESTAMPTZ, TEXT, TEXT) ROWS 2;
 ALTER FUNCTION time_bucket_pieces(TIMESTAMPTZ, TIMESTAMPTZ, TEXT, TEXT) ROWS 2;
@@ -213,6 +218,38 @@ FROM (
 GROUP BY 1, 2;
 
 CREATE UNIQUE INDEX mv_unplanned_demand_key ON mv_unplanned_demand (department_id, machine_type);
+
+-- Open jobs with the departments their tasks run in and the sum of the minimum lags between
+-- their tasks (job flow's "impact of flow constraints"; read while nothing changed since the
+-- refresh, else computed live with the same joins).
+CREATE MATERIALIZED VIEW mv_open_job_constraints AS
+SELECT j.id AS job_id, j.due_at, array_agg(DISTINCT t.department_id) AS department_ids,
+       coalesce(sum(p.min_lag_s), 0)::float8 AS lag_s
+FROM jobs j
+JOIN tasks t ON t.job_id = j.id
+LEFT JOIN task_precedences p ON p.successor_id = t.id
+WHERE j.status IN ('planned', 'released', 'in_progress')
+GROUP BY j.id, j.due_at;
+
+CREATE UNIQUE INDEX mv_open_job_constraints_key ON mv_open_job_constraints (job_id);
+
+-- Each finished run of the live plan with its wait: from the moment it could start (job release,
+-- or its latest predecessor's actual end plus lag) to its actual start (job flow's bottlenecks).
+CREATE MATERIALIZED VIEW mv_task_waits AS
+SELECT a.task_id, t.department_id, a.actual_start, a.actual_end,
+       greatest(0, extract(epoch FROM a.actual_start - greatest(j.released_at,
+           coalesce(max(pa.actual_end + make_interval(secs => p.min_lag_s)), j.released_at))))::float8 AS wait_s
+FROM assignments a
+JOIN schedules s ON s.id = a.schedule_id AND s.is_live
+JOIN tasks t ON t.id = a.task_id
+JOIN jobs j ON j.id = t.job_id
+LEFT JOIN task_precedences p ON p.successor_id = a.task_id
+LEFT JOIN assignments pa ON pa.task_id = p.predecessor_id AND pa.schedule_id = a.schedule_id
+WHERE a.actual_end IS NOT NULL
+GROUP BY a.task_id, t.department_id, a.actual_start, a.actual_end, j.released_at;
+
+CREATE UNIQUE INDEX mv_task_waits_key ON mv_task_waits (task_id);
+CREATE INDEX mv_task_waits_finished ON mv_task_waits (actual_end) INCLUDE (actual_start, department_id, wait_s);
 
 -- ---------------------------------------------------------------------------------------------
 -- Utilization per bucket. Whole buckets (days, hours) before the watermark come from the views:
@@ -473,6 +510,8 @@ BEGIN
         REFRESH MATERIALIZED VIEW CONCURRENTLY mv_daily_operator_workload;
         REFRESH MATERIALIZED VIEW CONCURRENTLY mv_daily_job_flow_metrics;
         REFRESH MATERIALIZED VIEW CONCURRENTLY mv_unplanned_demand;
+        REFRESH MATERIALIZED VIEW CONCURRENTLY mv_open_job_constraints;
+        REFRESH MATERIALIZED VIEW CONCURRENTLY mv_task_waits;
     ELSE
         REFRESH MATERIALIZED VIEW mv_daily_machine_utilization;
         REFRESH MATERIALIZED VIEW mv_machine_utilization_rollup;
@@ -481,6 +520,8 @@ BEGIN
         REFRESH MATERIALIZED VIEW mv_daily_operator_workload;
         REFRESH MATERIALIZED VIEW mv_daily_job_flow_metrics;
         REFRESH MATERIALIZED VIEW mv_unplanned_demand;
+        REFRESH MATERIALIZED VIEW mv_open_job_constraints;
+        REFRESH MATERIALIZED VIEW mv_task_waits;
     END IF;
     -- Events after `last_event` may be missing from the views: one with `affects_from` keeps
     -- them untrusted from its local day on (one without changes no figure). A lowering that

@@ -47,6 +47,9 @@ pub enum Command {
         /// Timed runs per query.
         #[arg(long, default_value_t = 30)]
         iterations: usize,
+        /// Skip the raw-table baseline (minutes on a large factory) while tuning.
+        #[arg(long)]
+        no_raw: bool,
     },
     /// Solve a scheduling problem file with CP-SAT and print the schedule.
     Solve(takt_optimizer::cli::SolveArgs),
@@ -122,9 +125,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let pool = crate::db::connect_and_migrate(&settings).await?;
             crate::read::explain::run_command(&pool, settings.plant_tz, now.unwrap_or_else(chrono::Utc::now)).await
         }),
-        Command::BenchRead { iterations } => runtime.block_on(async {
+        Command::BenchRead { iterations, no_raw } => runtime.block_on(async {
             let pool = crate::db::connect_and_migrate(&settings).await?;
-            crate::read::bench::run(pool, settings.plant_tz, crate::read::bench::BenchOptions { iterations }).await
+            crate::read::bench::run(pool, settings.plant_tz, crate::read::bench::BenchOptions { iterations, raw: !no_raw }).await
         }),
         Command::Solve(_) | Command::SolveWorker => Ok(()),
     }

@@ -25,6 +25,8 @@ use super::{
 pub struct BenchOptions {
     /// Timed runs per query with the views (raw runs: a fifth, at least 3).
     pub iterations: usize,
+    /// Also time the raw-table baseline.
+    pub raw: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -127,12 +129,16 @@ pub async fn run(pool: PgPool, tz: chrono_tz::Tz, opts: BenchOptions) -> anyhow:
     macro_rules! case {
         ($name:expr, $target:expr, $module:ident, $q:expr) => {{
             let views = time(n, || $module::run(&ctx, &$q, true)).await?;
-            let raw = time(n_raw, || $module::run(&ctx, &$q, false)).await?;
+            let raw = if opts.raw {
+                Some(time(n_raw, || $module::run(&ctx, &$q, false)).await?)
+            } else {
+                None
+            };
             rows.push(Row {
                 name: $name,
                 target_ms: $target,
                 views,
-                raw: Some(raw),
+                raw,
             });
         }};
     }

@@ -247,18 +247,38 @@ pub async fn run(
     }
     let plant_oee = oee(&plant);
 
-    // Load of the next seven days: plain overlap sums (no buckets needed).
+    // Load of the next seven days per machine: whole local days from the daily view while the
+    // watermark allows, the rest of today, the last partial day and stale days live.
     let horizon = now + Duration::days(7);
+    let tomorrow = ctx.local_midnight(now + Duration::days(1));
+    let last_midnight = ctx.local_midnight(horizon);
     let loads: Vec<LoadRow> = sqlx::query_as(
         r#"
-        WITH sm AS (SELECT id FROM machines WHERE status <> 'retired' AND ($1::BIGINT IS NULL OR department_id = $1)),
+        WITH cfg AS (
+            SELECT CASE WHEN $6 THEN least(greatest(mv_covers_before, $4), $5) ELSE $4 END AS views_to
+            FROM read_model_state
+        ),
+        sm AS (SELECT id FROM machines WHERE status <> 'retired' AND ($1::BIGINT IS NULL OR department_id = $1)),
+        windows AS (
+            SELECT w.s, w.e FROM cfg,
+                 LATERAL (VALUES ($2::timestamptz, least($4::timestamptz, $3::timestamptz)),
+                                 (cfg.views_to, $3::timestamptz)) w (s, e)
+            WHERE w.s < w.e
+        ),
         sched AS (
-            SELECT a.machine_id,
-                   sum(extract(epoch FROM least(a.scheduled_end, $3) - greatest(a.scheduled_start, $2)))::float8 AS s
-            FROM assignments a JOIN sm ON sm.id = a.machine_id
-            WHERE a.schedule_id = (SELECT id FROM schedules WHERE is_live)
-              AND a.scheduled_end > $2 AND a.scheduled_start < $3
-            GROUP BY a.machine_id
+            SELECT machine_id, sum(s) AS s FROM (
+                SELECT v.machine_id, v.scheduled_s AS s
+                FROM mv_daily_machine_utilization v JOIN sm ON sm.id = v.machine_id, cfg
+                WHERE v.day_start >= $4 AND v.day_start < cfg.views_to
+                UNION ALL
+                SELECT a.machine_id,
+                       extract(epoch FROM least(a.scheduled_end, w.e) - greatest(a.scheduled_start, w.s))
+                FROM windows w
+                JOIN assignments a ON a.schedule_id = (SELECT id FROM schedules WHERE is_live)
+                     AND tstzrange(a.scheduled_start, a.scheduled_end) && tstzrange(w.s, w.e)
+                     AND a.scheduled_end > w.s AND a.scheduled_start < w.e
+                JOIN sm ON sm.id = a.machine_id
+            ) x GROUP BY machine_id
         ),
         down AS (
             SELECT u.machine_id, sum(extract(epoch FROM upper(u.r) - lower(u.r)))::float8 AS s
@@ -275,6 +295,9 @@ pub async fn run(
     .bind(department)
     .bind(now)
     .bind(horizon)
+    .bind(tomorrow)
+    .bind(last_midnight.max(tomorrow))
+    .bind(use_views)
     .fetch_all(&ctx.pool)
     .await
     .map_err(store_error)?;

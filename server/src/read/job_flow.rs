@@ -105,9 +105,10 @@ pub async fn run(
     .await
     .map_err(store_error)?;
 
-    let bottlenecks = flow_bottlenecks(ctx, department, to.min(now)).await?;
+    let bottlenecks = flow_bottlenecks(ctx, department, to.min(now), use_views).await?;
     let resource_balance_score = balance(ctx, department, from, to, use_views).await?;
-    let (jobs, open_jobs_total, constraint_lag_h) = open_jobs(ctx, q, department, now).await?;
+    let (jobs, open_jobs_total, constraint_lag_h) =
+        open_jobs(ctx, q, department, now, use_views).await?;
 
     // Throughput over the part of the range that has passed (the future produces nothing yet).
     let elapsed_h = hours((to.min(now) - from).num_seconds().max(0) as f64);
@@ -162,38 +163,57 @@ async fn flow_bottlenecks(
     ctx: &ReadContext,
     department: Option<i64>,
     until: DateTime<Utc>,
+    use_views: bool,
 ) -> Result<Vec<FlowBottleneck>, AppError> {
     let rows: Vec<WaitRow> = sqlx::query_as(
         r#"
-        WITH started AS (
+        WITH cfg AS (
+            SELECT CASE WHEN $3 THEN least(greatest(mv_covers_before, $2 - interval '7 days'), $2)
+                        ELSE $2 - interval '7 days' END AS live_from
+            FROM read_model_state
+        ),
+        -- Finished before the watermark: the precomputed waits.
+        kept AS (
+            SELECT w.department_id, w.wait_s
+            FROM mv_task_waits w, cfg
+            WHERE w.actual_end > $2 - interval '7 days' AND w.actual_end <= $2 AND w.actual_end < cfg.live_from
+              AND w.actual_start >= $2 - interval '7 days'
+              AND ($1::BIGINT IS NULL OR w.department_id = $1)
+        ),
+        started AS (
             SELECT a.task_id, a.actual_start, t.department_id, j.released_at
             FROM assignments a
             JOIN tasks t ON t.id = a.task_id
-            JOIN jobs j ON j.id = t.job_id
+            JOIN jobs j ON j.id = t.job_id, cfg
             WHERE a.schedule_id = (SELECT id FROM schedules WHERE is_live)
-              AND a.actual_end IS NOT NULL AND a.actual_end > $2 - interval '7 days' AND a.actual_end <= $2
+              AND a.actual_end IS NOT NULL AND a.actual_end >= cfg.live_from AND a.actual_end <= $2
+              AND a.actual_end > $2 - interval '7 days'
               AND a.actual_start >= $2 - interval '7 days'
               AND ($1::BIGINT IS NULL OR t.department_id = $1)
         ),
         ready AS (
-            SELECT s.task_id, s.department_id, s.actual_start,
+            SELECT s.department_id, s.actual_start,
                    greatest(s.released_at, coalesce(max(pa.actual_end + make_interval(secs => p.min_lag_s)), s.released_at)) AS ready_at
             FROM started s
             LEFT JOIN task_precedences p ON p.successor_id = s.task_id
             LEFT JOIN assignments pa ON pa.task_id = p.predecessor_id
                  AND pa.schedule_id = (SELECT id FROM schedules WHERE is_live)
             GROUP BY s.task_id, s.department_id, s.actual_start, s.released_at
+        ),
+        waits AS (
+            SELECT department_id, wait_s FROM kept
+            UNION ALL
+            SELECT department_id, greatest(0, extract(epoch FROM actual_start - ready_at))::float8 FROM ready
         )
-        SELECT d.code AS department,
-               avg(greatest(0, extract(epoch FROM r.actual_start - r.ready_at)))::float8 AS mean_wait_s,
-               count(*) AS tasks
-        FROM ready r JOIN departments d ON d.id = r.department_id
+        SELECT d.code AS department, avg(w.wait_s)::float8 AS mean_wait_s, count(*) AS tasks
+        FROM waits w JOIN departments d ON d.id = w.department_id
         GROUP BY d.code
         ORDER BY mean_wait_s DESC, d.code
         "#,
     )
     .bind(department)
     .bind(until)
+    .bind(use_views)
     .fetch_all(&ctx.pool)
     .await
     .map_err(store_error)?;
@@ -290,19 +310,39 @@ async fn open_jobs(
     q: &GetJobFlowMetrics,
     department: Option<i64>,
     now: DateTime<Utc>,
+    use_views: bool,
 ) -> Result<(Vec<JobPlan>, i64, f64), AppError> {
     let scope = "j.status IN ('planned', 'released', 'in_progress')
         AND ($1::BIGINT IS NULL OR EXISTS (SELECT 1 FROM tasks t WHERE t.job_id = j.id AND t.department_id = $1))";
-    let (total, lag_s): (i64, f64) = sqlx::query_as(&format!(
-        "SELECT count(*),
-                coalesce((SELECT sum(p.min_lag_s) FROM jobs j JOIN tasks t ON t.job_id = j.id
-                          JOIN task_precedences p ON p.successor_id = t.id WHERE {scope}), 0)::float8
-         FROM jobs j WHERE {scope}"
-    ))
-    .bind(department)
-    .fetch_one(&ctx.pool)
-    .await
-    .map_err(store_error)?;
+    // Count and lag from the view while nothing changed since the refresh, else live.
+    let fresh: bool = use_views
+        && sqlx::query_scalar::<_, bool>(
+            "SELECT mv_covers_before = 'infinity'::timestamptz FROM read_model_state",
+        )
+        .fetch_one(&ctx.pool)
+        .await
+        .map_err(store_error)?;
+    let (total, lag_s): (i64, f64) = if fresh {
+        sqlx::query_as(
+            "SELECT count(*), coalesce(sum(lag_s), 0)::float8 FROM mv_open_job_constraints
+             WHERE $1::BIGINT IS NULL OR $1 = ANY (department_ids)",
+        )
+        .bind(department)
+        .fetch_one(&ctx.pool)
+        .await
+        .map_err(store_error)?
+    } else {
+        sqlx::query_as(&format!(
+            "SELECT count(*),
+                    coalesce((SELECT sum(p.min_lag_s) FROM jobs j JOIN tasks t ON t.job_id = j.id
+                              JOIN task_precedences p ON p.successor_id = t.id WHERE {scope}), 0)::float8
+             FROM jobs j WHERE {scope}"
+        ))
+        .bind(department)
+        .fetch_one(&ctx.pool)
+        .await
+        .map_err(store_error)?
+    };
     let page: Vec<OpenJob> = sqlx::query_as(&format!(
         "SELECT j.id, j.code, j.due_at FROM jobs j WHERE {scope} ORDER BY j.due_at, j.id OFFSET $2 LIMIT $3"
     ))
