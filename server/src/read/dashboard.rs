@@ -171,22 +171,16 @@ pub async fn run(
     let today = now.with_timezone(&ctx.tz).date_naive();
     let window_from = ctx.midnight_of(today - Duration::days(i64::from(q.window_days) - 1));
 
-    let machines: Vec<MachineRow> = sqlx::query_as(
+    let machines_q = sqlx::query_as::<_, MachineRow>(
         "SELECT m.id, d.code AS department FROM machines m JOIN departments d ON d.id = m.department_id
          WHERE m.status <> 'retired' AND ($1::BIGINT IS NULL OR m.department_id = $1) ORDER BY m.id",
     )
     .bind(department)
-    .fetch_all(&ctx.pool)
-    .await
-    .map_err(store_error)?;
-    let dept_of: HashMap<i64, &str> = machines
-        .iter()
-        .map(|m| (m.id, m.department.as_str()))
-        .collect();
+    .fetch_all(&ctx.pool);
 
     // OEE over the window from the runs that finished in it, per department: whole days from
     // the department roll-up, today so far (and days an unrefreshed event touched) live.
-    let finished: Vec<FinishedRow> = sqlx::query_as(
+    let finished_q = sqlx::query_as::<_, FinishedRow>(
         r#"
         WITH cfg AS (
             SELECT CASE WHEN $4 THEN least(greatest(mv_covers_before, $2), $5) ELSE $2 END AS views_to
@@ -225,34 +219,13 @@ pub async fn run(
     .bind(now)
     .bind(use_views)
     .bind(ctx.local_midnight(now))
-    .fetch_all(&ctx.pool)
-    .await
-    .map_err(store_error)?;
-    let mut plant = Seconds::default();
-    let mut per_dept: HashMap<&str, Seconds> = HashMap::new();
-    for r in &finished {
-        let s = Seconds {
-            planned: r.planned_s,
-            operating: r.operating_s,
-            ideal: r.ideal_s,
-            good: r.good_qty,
-            scrap: r.scrap_qty,
-            runs: r.runs,
-            ..Seconds::default()
-        };
-        plant.add(&s);
-        if let Some(d) = machines.iter().find(|m| m.department == r.department) {
-            per_dept.entry(d.department.as_str()).or_default().add(&s);
-        }
-    }
-    let plant_oee = oee(&plant);
-
+    .fetch_all(&ctx.pool);
     // Load of the next seven days per machine: whole local days from the daily view while the
     // watermark allows, the rest of today, the last partial day and stale days live.
     let horizon = now + Duration::days(7);
     let tomorrow = ctx.local_midnight(now + Duration::days(1));
     let last_midnight = ctx.local_midnight(horizon);
-    let loads: Vec<LoadRow> = sqlx::query_as(
+    let loads_q = sqlx::query_as::<_, LoadRow>(
         r#"
         WITH cfg AS (
             SELECT CASE WHEN $6 THEN least(greatest(mv_covers_before, $4), $5) ELSE $4 END AS views_to
@@ -298,24 +271,8 @@ pub async fn run(
     .bind(tomorrow)
     .bind(last_midnight.max(tomorrow))
     .bind(use_views)
-    .fetch_all(&ctx.pool)
-    .await
-    .map_err(store_error)?;
-    let horizon_s = (horizon - now).num_seconds() as f64;
-    let mut load_plant = (0.0, 0.0);
-    let mut load_dept: HashMap<&str, (f64, f64)> = HashMap::new();
-    for l in &loads {
-        let available = (horizon_s - l.downtime_s).max(0.0);
-        load_plant.0 += l.scheduled_s;
-        load_plant.1 += available;
-        if let Some(d) = dept_of.get(&l.machine_id) {
-            let e = load_dept.entry(d).or_default();
-            e.0 += l.scheduled_s;
-            e.1 += available;
-        }
-    }
-
-    let counts: Counts = sqlx::query_as(
+    .fetch_all(&ctx.pool);
+    let counts_q = sqlx::query_as::<_, Counts>(
         r#"
         WITH open_jobs AS (
             SELECT j.due_at FROM jobs j
@@ -342,14 +299,12 @@ pub async fn run(
     .bind(window_from)
     .bind(now)
     .bind(use_views)
-    .fetch_one(&ctx.pool)
-    .await
-    .map_err(store_error)?;
+    .fetch_one(&ctx.pool);
 
     // Real-time status: running now, late (planned end passed, not finished), down now.
-    let status: Vec<StatusRow> = sqlx::query_as(
+    let status_q = sqlx::query_as::<_, StatusRow>(
         r#"
-        WITH sm AS (
+        WITH sm AS NOT MATERIALIZED (
             SELECT m.id, m.code, d.code AS department FROM machines m JOIN departments d ON d.id = m.department_id
             WHERE m.status <> 'retired' AND ($1::BIGINT IS NULL OR m.department_id = $1)
         ),
@@ -376,17 +331,60 @@ pub async fn run(
     )
     .bind(department)
     .bind(now)
-    .fetch_all(&ctx.pool)
-    .await
-    .map_err(store_error)?;
-    let out_of_service: Vec<DeptCount> = sqlx::query_as(
+    .fetch_all(&ctx.pool);
+    let out_of_service_q = sqlx::query_as::<_, DeptCount>(
         "SELECT d.code AS department, count(*) AS n FROM machines m JOIN departments d ON d.id = m.department_id
          WHERE m.status = 'out_of_service' AND ($1::BIGINT IS NULL OR m.department_id = $1) GROUP BY d.code",
     )
     .bind(department)
-    .fetch_all(&ctx.pool)
-    .await
+    .fetch_all(&ctx.pool);
+
+    // The six reads are independent: run them side by side on the pool.
+    let (machines, finished, loads, counts, status, out_of_service) = tokio::try_join!(
+        machines_q,
+        finished_q,
+        loads_q,
+        counts_q,
+        status_q,
+        out_of_service_q
+    )
     .map_err(store_error)?;
+    let dept_of: HashMap<i64, &str> = machines
+        .iter()
+        .map(|m| (m.id, m.department.as_str()))
+        .collect();
+    let mut plant = Seconds::default();
+    let mut per_dept: HashMap<&str, Seconds> = HashMap::new();
+    for r in &finished {
+        let s = Seconds {
+            planned: r.planned_s,
+            operating: r.operating_s,
+            ideal: r.ideal_s,
+            good: r.good_qty,
+            scrap: r.scrap_qty,
+            runs: r.runs,
+            ..Seconds::default()
+        };
+        plant.add(&s);
+        if let Some(d) = machines.iter().find(|m| m.department == r.department) {
+            per_dept.entry(d.department.as_str()).or_default().add(&s);
+        }
+    }
+    let plant_oee = oee(&plant);
+
+    let horizon_s = (horizon - now).num_seconds() as f64;
+    let mut load_plant = (0.0, 0.0);
+    let mut load_dept: HashMap<&str, (f64, f64)> = HashMap::new();
+    for l in &loads {
+        let available = (horizon_s - l.downtime_s).max(0.0);
+        load_plant.0 += l.scheduled_s;
+        load_plant.1 += available;
+        if let Some(d) = dept_of.get(&l.machine_id) {
+            let e = load_dept.entry(d).or_default();
+            e.0 += l.scheduled_s;
+            e.1 += available;
+        }
+    }
 
     let item = |r: &StatusRow| StatusItem {
         machine: r.machine.clone(),

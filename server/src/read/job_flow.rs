@@ -40,7 +40,7 @@ pub async fn run(
     let department = ctx.department_id(&q.scope).await?;
     let (from, to) = ctx.align(&q.range, BucketSize::Day);
 
-    let s: Summary = sqlx::query_as(
+    let summary_q = sqlx::query_as::<_, Summary>(
         r#"
         WITH cfg AS (SELECT CASE WHEN $4 THEN least(greatest(mv_covers_before, $2), $3) ELSE $2 END AS live_from
                      FROM read_model_state),
@@ -71,11 +71,10 @@ pub async fn run(
     .bind(to)
     .bind(use_views)
     .fetch_one(&ctx.pool)
-    .await
-    .map_err(store_error)?;
+    ;
 
     // Tasks finished in the range (machines of the scope): views for closed days, then live.
-    let tasks_completed: i64 = sqlx::query_scalar(
+    let tasks_completed_q = sqlx::query_scalar::<_, i64>(
         r#"
         WITH cfg AS (SELECT CASE WHEN $4 THEN least(greatest(mv_covers_before, $2), $3) ELSE $2 END AS live_from
                      FROM read_model_state)
@@ -93,22 +92,32 @@ pub async fn run(
     .bind(to)
     .bind(use_views)
     .fetch_one(&ctx.pool)
-    .await
-    .map_err(store_error)?;
+    ;
 
-    let wip_jobs: i64 = sqlx::query_scalar(
+    let wip_jobs_q = sqlx::query_scalar::<_, i64>(
         "SELECT count(*) FROM jobs j WHERE j.status = 'in_progress'
            AND ($1::BIGINT IS NULL OR EXISTS (SELECT 1 FROM tasks t WHERE t.job_id = j.id AND t.department_id = $1))",
     )
     .bind(department)
     .fetch_one(&ctx.pool)
-    .await
-    .map_err(store_error)?;
+    ;
 
-    let bottlenecks = flow_bottlenecks(ctx, department, to.min(now), use_views).await?;
-    let resource_balance_score = balance(ctx, department, from, to, use_views).await?;
-    let (jobs, open_jobs_total, constraint_lag_h) =
-        open_jobs(ctx, q, department, now, use_views).await?;
+    // Independent reads, side by side on the pool.
+    let (
+        s,
+        tasks_completed,
+        wip_jobs,
+        bottlenecks,
+        resource_balance_score,
+        (jobs, open_jobs_total, constraint_lag_h),
+    ) = tokio::try_join!(
+        async { summary_q.await.map_err(store_error) },
+        async { tasks_completed_q.await.map_err(store_error) },
+        async { wip_jobs_q.await.map_err(store_error) },
+        flow_bottlenecks(ctx, department, to.min(now), use_views),
+        balance(ctx, department, from, to, use_views),
+        open_jobs(ctx, q, department, now, use_views),
+    )?;
 
     // Throughput over the part of the range that has passed (the future produces nothing yet).
     let elapsed_h = hours((to.min(now) - from).num_seconds().max(0) as f64);

@@ -176,10 +176,34 @@ pub async fn run(
         ),
     };
     let (from, to) = ctx.align(&q.range, q.bucket);
-    let rows = buckets(
-        ctx, from, to, q.bucket, department, machine, false, use_views,
-    )
-    .await?;
+    // Per machine: hourly asks are summarised by day (the views hold days).
+    let per_bucket = if q.bucket == BucketSize::Hour {
+        BucketSize::Day
+    } else {
+        q.bucket
+    };
+    let (pfrom, pto) = ctx.align(&q.range, per_bucket);
+    let machines_q = async {
+        sqlx::query_as::<_, MachineRow>(
+            "SELECT m.id, m.code, m.name, d.code AS department, m.machine_type
+             FROM machines m JOIN departments d ON d.id = m.department_id
+             WHERE m.status <> 'retired' AND ($1::BIGINT IS NULL OR m.department_id = $1)
+               AND ($2::BIGINT IS NULL OR m.id = $2)
+             ORDER BY m.id",
+        )
+        .bind(department)
+        .bind(machine)
+        .fetch_all(&ctx.pool)
+        .await
+        .map_err(store_error)
+    };
+    // Independent reads, side by side on the pool.
+    let (rows, per, machines, capacity) = tokio::try_join!(
+        buckets(ctx, from, to, q.bucket, department, machine, false, use_views),
+        buckets(ctx, pfrom, pto, per_bucket, department, machine, true, use_views),
+        machines_q,
+        capacity(ctx, department, now, use_views),
+    )?;
     let mut total = Seconds::default();
     let bucket_list = rows
         .iter()
@@ -196,29 +220,6 @@ pub async fn run(
         })
         .collect();
 
-    // Per machine: hourly asks are summarised by day (the views hold days).
-    let per_bucket = if q.bucket == BucketSize::Hour {
-        BucketSize::Day
-    } else {
-        q.bucket
-    };
-    let (pfrom, pto) = ctx.align(&q.range, per_bucket);
-    let per = buckets(
-        ctx, pfrom, pto, per_bucket, department, machine, true, use_views,
-    )
-    .await?;
-    let machines: Vec<MachineRow> = sqlx::query_as(
-        "SELECT m.id, m.code, m.name, d.code AS department, m.machine_type
-         FROM machines m JOIN departments d ON d.id = m.department_id
-         WHERE m.status <> 'retired' AND ($1::BIGINT IS NULL OR m.department_id = $1)
-           AND ($2::BIGINT IS NULL OR m.id = $2)
-         ORDER BY m.id",
-    )
-    .bind(department)
-    .bind(machine)
-    .fetch_all(&ctx.pool)
-    .await
-    .map_err(store_error)?;
     let mut summaries: Vec<(MachineSummary, Seconds)> = machines
         .iter()
         .map(|m| {
@@ -250,7 +251,6 @@ pub async fn run(
     });
     let list: Vec<MachineSummary> = summaries.iter().map(|(m, _)| m.clone()).collect();
     let bottlenecks = bottlenecks(&summaries);
-    let capacity = capacity(ctx, department, now, use_views).await?;
     Ok(MachineUtilization {
         as_of,
         buckets: bucket_list,
