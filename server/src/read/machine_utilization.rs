@@ -2,7 +2,7 @@
 //! trend, bottlenecks and capacity insights. Closed days come from the views through
 //! `get_machine_utilization_buckets`; the rest is live (see the migration's header).
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Datelike, Duration, Months, Utc};
 
 use app::error::AppError;
 use app::read_models::{
@@ -197,13 +197,32 @@ pub async fn run(
         .await
         .map_err(store_error)
     };
+    // Per machine, totals come from month buckets over the range (few rows; the sums are the
+    // same) and the trend from the range's last TREND_WINDOW buckets of the asked size.
+    let trend_from = trend_window_start(ctx, pfrom, pto, per_bucket);
     // Independent reads, side by side on the pool.
-    let (rows, per, machines, capacity) = tokio::try_join!(
+    let (rows, per_month, per, machines, capacity) = tokio::try_join!(
         buckets(ctx, from, to, q.bucket, department, machine, false, use_views),
-        buckets(ctx, pfrom, pto, per_bucket, department, machine, true, use_views),
+        buckets(
+            ctx,
+            pfrom,
+            pto,
+            BucketSize::Month,
+            department,
+            machine,
+            true,
+            use_views
+        ),
+        buckets(ctx, trend_from, pto, per_bucket, department, machine, true, use_views),
         machines_q,
         capacity(ctx, department, now, use_views),
     )?;
+    let mut totals: std::collections::HashMap<i64, Seconds> = std::collections::HashMap::new();
+    for r in &per_month {
+        if let Some(id) = r.machine_id {
+            totals.entry(id).or_default().add_row(r);
+        }
+    }
     let mut total = Seconds::default();
     let bucket_list = rows
         .iter()
@@ -224,8 +243,7 @@ pub async fn run(
         .iter()
         .map(|m| {
             let mine: Vec<&BucketRow> = per.iter().filter(|r| r.machine_id == Some(m.id)).collect();
-            let mut s = Seconds::default();
-            mine.iter().for_each(|r| s.add_row(r));
+            let s = totals.get(&m.id).copied().unwrap_or_default();
             let (trend, slope) = trend_of(&mine, now);
             (
                 MachineSummary {
@@ -291,6 +309,33 @@ pub fn trend_of(rows: &[&BucketRow], now: DateTime<Utc>) -> (Trend, f64) {
         Trend::Stable
     };
     (trend, slope)
+}
+
+/// How many buckets back the per-machine trend looks for its (up to) eight ended buckets.
+pub const TREND_WINDOW: u32 = 16;
+
+/// The start of the bucket TREND_WINDOW buckets before `to` (on the same local grid as a call
+/// over the whole range, so the buckets are identical), not before `from`.
+pub fn trend_window_start(
+    ctx: &ReadContext,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    bucket: BucketSize,
+) -> DateTime<Utc> {
+    let end = to.with_timezone(&ctx.tz).date_naive();
+    let n = i64::from(TREND_WINDOW);
+    let start = match bucket {
+        BucketSize::Hour | BucketSize::Day => end - Duration::days(n),
+        BucketSize::Week => {
+            let d = end - Duration::weeks(n);
+            d - Duration::days(i64::from(d.weekday().num_days_from_monday()))
+        }
+        BucketSize::Month => end
+            .checked_sub_months(Months::new(TREND_WINDOW))
+            .and_then(|d| d.with_day(1))
+            .unwrap_or(end),
+    };
+    ctx.midnight_of(start).max(from)
 }
 
 /// ±0.5 percentage points per day.
