@@ -60,22 +60,30 @@ pub struct Seconds {
     pub runs: i64,
 }
 
+impl From<&BucketRow> for Seconds {
+    fn from(r: &BucketRow) -> Self {
+        Seconds {
+            calendar: r.calendar_s,
+            downtime: r.downtime_s,
+            scheduled: r.scheduled_s,
+            setup: r.setup_s,
+            actual: r.actual_s,
+            planned: r.planned_s,
+            actual_run: r.actual_run_s,
+            operating: r.operating_s,
+            ideal: r.ideal_s,
+            ideal_good: r.ideal_good_s,
+            good: r.good_qty,
+            scrap: r.scrap_qty,
+            delay: r.delay_s,
+            runs: r.runs_finished,
+        }
+    }
+}
+
 impl Seconds {
     pub fn add_row(&mut self, r: &BucketRow) {
-        self.calendar += r.calendar_s;
-        self.downtime += r.downtime_s;
-        self.scheduled += r.scheduled_s;
-        self.setup += r.setup_s;
-        self.actual += r.actual_s;
-        self.planned += r.planned_s;
-        self.actual_run += r.actual_run_s;
-        self.operating += r.operating_s;
-        self.ideal += r.ideal_s;
-        self.ideal_good += r.ideal_good_s;
-        self.good += r.good_qty;
-        self.scrap += r.scrap_qty;
-        self.delay += r.delay_s;
-        self.runs += r.runs_finished;
+        self.add(&Seconds::from(r));
     }
 
     pub fn add(&mut self, o: &Seconds) {
