@@ -113,7 +113,6 @@ pub fn band(score: f64) -> HealthBand {
 
 #[derive(Debug, sqlx::FromRow)]
 struct MachineRow {
-    id: i64,
     department: String,
 }
 
@@ -149,7 +148,8 @@ struct StatusRow {
 
 #[derive(Debug, sqlx::FromRow)]
 struct LoadRow {
-    machine_id: i64,
+    department: String,
+    machines: i64,
     scheduled_s: f64,
     downtime_s: f64,
 }
@@ -172,7 +172,7 @@ pub async fn run(
     let window_from = ctx.midnight_of(today - Duration::days(i64::from(q.window_days) - 1));
 
     let machines_q = sqlx::query_as::<_, MachineRow>(
-        "SELECT m.id, d.code AS department FROM machines m JOIN departments d ON d.id = m.department_id
+        "SELECT d.code AS department FROM machines m JOIN departments d ON d.id = m.department_id
          WHERE m.status <> 'retired' AND ($1::BIGINT IS NULL OR m.department_id = $1) ORDER BY m.id",
     )
     .bind(department)
@@ -231,7 +231,7 @@ pub async fn run(
             SELECT CASE WHEN $6 THEN least(greatest(mv_covers_before, $4), $5) ELSE $4 END AS views_to
             FROM read_model_state
         ),
-        sm AS (SELECT id FROM machines WHERE status <> 'retired' AND ($1::BIGINT IS NULL OR department_id = $1)),
+        sm AS (SELECT id, department_id FROM machines WHERE status <> 'retired' AND ($1::BIGINT IS NULL OR department_id = $1)),
         windows AS (
             SELECT w.s, w.e FROM cfg,
                  LATERAL (VALUES ($2::timestamptz, least($4::timestamptz, $3::timestamptz)),
@@ -239,30 +239,33 @@ pub async fn run(
             WHERE w.s < w.e
         ),
         sched AS (
-            SELECT machine_id, sum(s) AS s FROM (
-                SELECT v.machine_id, v.scheduled_s AS s
-                FROM mv_daily_machine_utilization v JOIN sm ON sm.id = v.machine_id, cfg
-                WHERE v.day_start >= $4 AND v.day_start < cfg.views_to
-                UNION ALL
-                SELECT a.machine_id,
-                       extract(epoch FROM least(a.scheduled_end, w.e) - greatest(a.scheduled_start, w.s))
-                FROM windows w
-                JOIN assignments a ON a.schedule_id = (SELECT id FROM schedules WHERE is_live)
-                     AND tstzrange(a.scheduled_start, a.scheduled_end) && tstzrange(w.s, w.e)
-                     AND a.scheduled_end > w.s AND a.scheduled_start < w.e
-                JOIN sm ON sm.id = a.machine_id
-            ) x GROUP BY machine_id
+            SELECT r.department_id, r.scheduled_s AS s
+            FROM mv_department_utilization_rollup r, cfg
+            WHERE r.grain = 'day' AND r.bucket_start >= $4 AND r.bucket_start < cfg.views_to
+              AND ($1::BIGINT IS NULL OR r.department_id = $1)
+            UNION ALL
+            SELECT sm.department_id,
+                   extract(epoch FROM least(a.scheduled_end, w.e) - greatest(a.scheduled_start, w.s))
+            FROM windows w
+            JOIN assignments a ON a.schedule_id = (SELECT id FROM schedules WHERE is_live)
+                 AND tstzrange(a.scheduled_start, a.scheduled_end) && tstzrange(w.s, w.e)
+                 AND a.scheduled_end > w.s AND a.scheduled_start < w.e
+            JOIN sm ON sm.id = a.machine_id
         ),
         down AS (
-            SELECT u.machine_id, sum(extract(epoch FROM upper(u.r) - lower(u.r)))::float8 AS s
+            SELECT sm.department_id, extract(epoch FROM upper(u.r) - lower(u.r)) AS s
             FROM (SELECT d.machine_id, unnest(range_agg(tstzrange(greatest(d.starts_at, $2), least(d.ends_at, $3)))) AS r
                   FROM machine_downtimes d JOIN sm ON sm.id = d.machine_id
                   WHERE d.ends_at > $2 AND d.starts_at < $3
                   GROUP BY d.machine_id) u
-            GROUP BY u.machine_id
+            JOIN sm ON sm.id = u.machine_id
         )
-        SELECT sm.id AS machine_id, coalesce(sched.s, 0)::float8 AS scheduled_s, coalesce(down.s, 0)::float8 AS downtime_s
-        FROM sm LEFT JOIN sched ON sched.machine_id = sm.id LEFT JOIN down ON down.machine_id = sm.id
+        SELECT d.code AS department,
+               (SELECT count(*) FROM sm WHERE sm.department_id = d.id) AS machines,
+               coalesce((SELECT sum(x.s) FROM sched x WHERE x.department_id = d.id), 0)::float8 AS scheduled_s,
+               coalesce((SELECT sum(x.s) FROM down x WHERE x.department_id = d.id), 0)::float8 AS downtime_s
+        FROM departments d
+        WHERE d.id IN (SELECT department_id FROM sm)
         "#,
     )
     .bind(department)
@@ -349,10 +352,6 @@ pub async fn run(
         out_of_service_q
     )
     .map_err(store_error)?;
-    let dept_of: HashMap<i64, &str> = machines
-        .iter()
-        .map(|m| (m.id, m.department.as_str()))
-        .collect();
     let mut plant = Seconds::default();
     let mut per_dept: HashMap<&str, Seconds> = HashMap::new();
     for r in &finished {
@@ -372,18 +371,16 @@ pub async fn run(
     }
     let plant_oee = oee(&plant);
 
+    // Available: the machines' calendar time in the window minus their downtime (a union per
+    // machine, clipped to the window).
     let horizon_s = (horizon - now).num_seconds() as f64;
     let mut load_plant = (0.0, 0.0);
     let mut load_dept: HashMap<&str, (f64, f64)> = HashMap::new();
     for l in &loads {
-        let available = (horizon_s - l.downtime_s).max(0.0);
+        let available = (l.machines as f64 * horizon_s - l.downtime_s).max(0.0);
         load_plant.0 += l.scheduled_s;
         load_plant.1 += available;
-        if let Some(d) = dept_of.get(&l.machine_id) {
-            let e = load_dept.entry(d).or_default();
-            e.0 += l.scheduled_s;
-            e.1 += available;
-        }
+        load_dept.insert(l.department.as_str(), (l.scheduled_s, available));
     }
 
     let item = |r: &StatusRow| StatusItem {
