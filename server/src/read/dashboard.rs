@@ -238,7 +238,7 @@ pub async fn run(
                                  (cfg.views_to, $3::timestamptz)) w (s, e)
             WHERE w.s < w.e
         ),
-        sched AS (
+        sched AS MATERIALIZED (
             SELECT r.department_id, r.scheduled_s AS s
             FROM mv_department_utilization_rollup r, cfg
             WHERE r.grain = 'day' AND r.bucket_start >= $4 AND r.bucket_start < cfg.views_to
@@ -259,13 +259,16 @@ pub async fn run(
                   WHERE d.ends_at > $2 AND d.starts_at < $3
                   GROUP BY d.machine_id) u
             JOIN sm ON sm.id = u.machine_id
-        )
-        SELECT d.code AS department,
-               (SELECT count(*) FROM sm WHERE sm.department_id = d.id) AS machines,
-               coalesce((SELECT sum(x.s) FROM sched x WHERE x.department_id = d.id), 0)::float8 AS scheduled_s,
-               coalesce((SELECT sum(x.s) FROM down x WHERE x.department_id = d.id), 0)::float8 AS downtime_s
-        FROM departments d
-        WHERE d.id IN (SELECT department_id FROM sm)
+        ),
+        per_sched AS MATERIALIZED (SELECT department_id, sum(s) AS s FROM sched GROUP BY 1),
+        per_down AS MATERIALIZED (SELECT department_id, sum(s) AS s FROM down GROUP BY 1),
+        per_machines AS (SELECT department_id, count(*) AS n FROM sm GROUP BY 1)
+        SELECT d.code AS department, m.n AS machines,
+               coalesce(x.s, 0)::float8 AS scheduled_s, coalesce(y.s, 0)::float8 AS downtime_s
+        FROM per_machines m
+        JOIN departments d ON d.id = m.department_id
+        LEFT JOIN per_sched x ON x.department_id = m.department_id
+        LEFT JOIN per_down y ON y.department_id = m.department_id
         "#,
     )
     .bind(department)
