@@ -75,10 +75,10 @@ def find_instance(data: Path, name: str) -> tuple[Path, int | None]:
 # ------------------------------------------------------------------------------------------------
 
 
-def run_takt(takt: str, path: Path, limit: float, workers: int) -> dict:
+def run_takt(takt: str, path: Path, limit: float, workers: int, seed: int) -> dict:
     t = time.perf_counter()
     out = subprocess.run(
-        [takt, "solve", str(path), "--json", "--time-limit", str(limit), "--workers", str(workers), "--seed", "1"],
+        [takt, "solve", str(path), "--json", "--time-limit", str(limit), "--workers", str(workers), "--seed", str(seed)],
         capture_output=True, text=True, check=False,
     )
     wall = time.perf_counter() - t
@@ -90,7 +90,7 @@ def run_takt(takt: str, path: Path, limit: float, workers: int) -> dict:
     return {"makespan": r["makespan"], "time": wall, "status": r["status"], "bound": r["bound"]}
 
 
-def run_python_cpsat(jobs, limit: float, workers: int) -> dict:
+def run_python_cpsat(jobs, limit: float, workers: int, seed: int) -> dict:
     """The equivalent model in cp_model: optional intervals per eligible machine, no_overlap,
     precedence chains, makespan = max of job ends."""
     t = time.perf_counter()
@@ -130,7 +130,7 @@ def run_python_cpsat(jobs, limit: float, workers: int) -> dict:
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = limit
     solver.parameters.num_workers = workers
-    solver.parameters.random_seed = 1
+    solver.parameters.random_seed = seed
     st = solver.solve(m)
     wall = time.perf_counter() - t
     ok = st in (cp_model.OPTIMAL, cp_model.FEASIBLE)
@@ -158,10 +158,10 @@ def pyjobshop_model(jobs):
     return model
 
 
-def run_pyjobshop(jobs, limit: float, workers: int) -> dict:
+def run_pyjobshop(jobs, limit: float, workers: int, seed: int) -> dict:
     t = time.perf_counter()
     model = pyjobshop_model(jobs)
-    res = model.solve(solver="ortools", time_limit=limit, display=False, num_workers=workers)
+    res = model.solve(solver="ortools", time_limit=limit, display=False, num_workers=workers, random_seed=seed)
     wall = time.perf_counter() - t
     ok = res.status.name in ("OPTIMAL", "FEASIBLE")
     return {"makespan": int(res.objective) if ok else None, "time": wall, "status": res.status.name.lower()}
@@ -297,6 +297,7 @@ def main() -> int:
     ap.add_argument("--takt", required=True)
     ap.add_argument("--time-limit", type=float, default=30.0)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=1, help="CP-SAT random seed for all three (runs vary by seed)")
     ap.add_argument("--data", default=str(Path(__file__).resolve().parents[3] / "shared" / "data"))
     ap.add_argument("--build-tasks", type=int, default=10000)
     ap.add_argument("--skip-build", action="store_true")
@@ -307,16 +308,16 @@ def main() -> int:
     names = a.instances or DEFAULT
 
     rows = []
-    print(f"time limit {a.time_limit}s, {a.workers} workers, data {data}", flush=True)
+    print(f"time limit {a.time_limit}s, {a.workers} workers, seed {a.seed}, data {data}", flush=True)
     head = f"{'instance':<15}{'best':>7} {'takt':>7} {'t(s)':>6} {'py-cpsat':>9} {'t(s)':>6} {'pyjobshop':>10} {'t(s)':>6} {'gap%':>6} {'ratio':>6}"
     print(head)
     print("-" * len(head), flush=True)
     for name in names:
         path, best = find_instance(data, name)
         jobs = read_instance(path)
-        tk = run_takt(a.takt, path, a.time_limit, a.workers)
-        py = run_python_cpsat(jobs, a.time_limit, a.workers)
-        pj = run_pyjobshop(jobs, a.time_limit, a.workers)
+        tk = run_takt(a.takt, path, a.time_limit, a.workers, a.seed)
+        py = run_python_cpsat(jobs, a.time_limit, a.workers, a.seed)
+        pj = run_pyjobshop(jobs, a.time_limit, a.workers, a.seed)
         peers = [x["makespan"] for x in (py, pj) if x["makespan"] is not None]
         ratio = tk["makespan"] / min(peers) if tk["makespan"] and peers else None
         gap = 100.0 * (tk["makespan"] - best) / best if tk["makespan"] and best else None
