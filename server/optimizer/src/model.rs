@@ -154,7 +154,12 @@ pub fn build(p: &Problem, opts: &BuildOptions) -> BuiltModel {
         Some(user) => user.max(computed),
         None => computed,
     };
-    if let Some(ub) = opts.end_upper_bound.filter(|_| !opts.explain) {
+    // A dispatching-rule upper bound tightens every time domain on a job shop (one machine per
+    // task): measured better there (la27 1240 vs 1248, la29 1170 vs 1195 at 30 s). With machine
+    // choice it only bounds the makespan: tightening every domain cost mk10 223 vs 213.
+    let flexible = p.tasks().iter().any(|t| t.modes.len() > 1);
+    let makespan_bound = opts.end_upper_bound.filter(|_| !opts.explain);
+    if let Some(ub) = makespan_bound.filter(|_| !flexible) {
         horizon = horizon.min(ub.max(1));
     }
     let mut b = Builder {
@@ -183,6 +188,9 @@ pub fn build(p: &Problem, opts: &BuildOptions) -> BuiltModel {
     add_frozen_work(&mut b);
     add_horizon(&mut b);
     let makespan = add_makespan(&mut b);
+    if let Some(ub) = makespan_bound.filter(|_| flexible) {
+        b.cp.add_le(makespan, ub);
+    }
     let terms: Vec<(ObjectiveTerm, LinearExpr)> = opts
         .objective
         .terms
