@@ -70,8 +70,7 @@ pub async fn run(
     .bind(from)
     .bind(to)
     .bind(use_views)
-    .fetch_one(&ctx.pool)
-    ;
+    .fetch_one(&ctx.pool);
 
     // Tasks finished in the range (machines of the scope): views for closed days, then live.
     let tasks_completed_q = sqlx::query_scalar::<_, i64>(
@@ -91,16 +90,14 @@ pub async fn run(
     .bind(from)
     .bind(to)
     .bind(use_views)
-    .fetch_one(&ctx.pool)
-    ;
+    .fetch_one(&ctx.pool);
 
     let wip_jobs_q = sqlx::query_scalar::<_, i64>(
         "SELECT count(*) FROM jobs j WHERE j.status = 'in_progress'
            AND ($1::BIGINT IS NULL OR EXISTS (SELECT 1 FROM tasks t WHERE t.job_id = j.id AND t.department_id = $1))",
     )
     .bind(department)
-    .fetch_one(&ctx.pool)
-    ;
+    .fetch_one(&ctx.pool);
 
     // Independent reads, side by side on the pool.
     let (

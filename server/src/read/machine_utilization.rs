@@ -2,6 +2,8 @@
 //! trend, bottlenecks and capacity insights. Closed days come from the views through
 //! `get_machine_utilization_buckets`; the rest is live (see the migration's header).
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Datelike, Duration, Months, Utc};
 
 use app::error::AppError;
@@ -225,7 +227,7 @@ pub async fn run(
         machines_q,
         capacity(ctx, department, now, use_views),
     )?;
-    let mut totals: std::collections::HashMap<i64, Seconds> = std::collections::HashMap::new();
+    let mut totals: HashMap<i64, Seconds> = HashMap::new();
     for r in &per_month {
         if let Some(id) = r.machine_id {
             totals.entry(id).or_default().add_row(r);
@@ -247,10 +249,16 @@ pub async fn run(
         })
         .collect();
 
+    let mut trend_rows: HashMap<i64, Vec<&BucketRow>> = HashMap::new();
+    for r in &per {
+        if let Some(id) = r.machine_id {
+            trend_rows.entry(id).or_default().push(r);
+        }
+    }
     let mut summaries: Vec<(MachineSummary, Seconds)> = machines
         .iter()
         .map(|m| {
-            let mine: Vec<&BucketRow> = per.iter().filter(|r| r.machine_id == Some(m.id)).collect();
+            let mine = trend_rows.remove(&m.id).unwrap_or_default();
             let s = totals.get(&m.id).copied().unwrap_or_default();
             let (trend, slope) = trend_of(&mine, now);
             (
