@@ -50,6 +50,10 @@ pub enum Command {
         /// Skip the raw-table baseline (minutes on a large factory) while tuning.
         #[arg(long)]
         no_raw: bool,
+        /// Only the query timings: no vacuum, no refresh while the views cover everything, no
+        /// freshness probes (which leave the views partly stale).
+        #[arg(long)]
+        queries_only: bool,
     },
     /// Solve a scheduling problem file with CP-SAT and print the schedule.
     Solve(takt_optimizer::cli::SolveArgs),
@@ -125,9 +129,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let pool = crate::db::connect_and_migrate(&settings).await?;
             crate::read::explain::run_command(&pool, settings.plant_tz, now.unwrap_or_else(chrono::Utc::now)).await
         }),
-        Command::BenchRead { iterations, no_raw } => runtime.block_on(async {
+        Command::BenchRead { iterations, no_raw, queries_only } => runtime.block_on(async {
             let pool = crate::db::connect_and_migrate(&settings).await?;
-            crate::read::bench::run(pool, settings.plant_tz, crate::read::bench::BenchOptions { iterations, raw: !no_raw }).await
+            let opts = crate::read::bench::BenchOptions { iterations, raw: !no_raw, queries_only };
+            crate::read::bench::run(pool, settings.plant_tz, opts).await
         }),
         Command::Solve(_) | Command::SolveWorker => Ok(()),
     }

@@ -507,99 +507,118 @@ pub fn check(p: &Problem, schedule: &Schedule) -> Vec<Violation> {
             by_op.entry(o).or_default().push((s, e, ti));
         }
     }
-    for (m, mut list) in by_machine {
-        list.sort_unstable();
+    for (m, list) in by_machine {
         let machine = &p.machines()[m];
-        // Compare each task with the one before it (setups) and with the latest-ending task
-        // so far (overlaps, including a long task covering several short ones).
-        let mut reach: Option<(i64, usize)> = None;
-        for w in list.windows(2) {
-            let (s1, e1, a) = w[0];
-            if reach.is_none_or(|(re, _)| e1 > re) {
-                reach = Some((e1, a));
-            }
-            let (s2, e2, b) = w[1];
+        sweep(list, |s2, b, step| {
             let tb = &p.tasks()[b];
-            if let Some((re, ra)) = reach {
-                if s2 < re {
-                    let ta = &p.tasks()[ra];
+            match step {
+                Step::Overlap { earlier, until } => {
+                    let ta = &p.tasks()[earlier];
                     push(
                         Rule::MachineOverlap,
                         &tb.id.0,
                         Some(&ta.id.0),
                         Some(&machine.id.0),
                         s2,
-                        re.min(e2),
+                        until,
                         format!(
-                            "tasks `{}` and `{}` overlap on machine `{}` from {s2} to {}",
-                            ta.id,
-                            tb.id,
-                            machine.id,
-                            re.min(e2)
+                            "tasks `{}` and `{}` overlap on machine `{}` from {s2} to {until}",
+                            ta.id, tb.id, machine.id
                         ),
                     );
-                    continue;
+                }
+                Step::Follows { prev, prev_end } => {
+                    let ta = &p.tasks()[prev];
+                    let setup = match (&ta.setup_family, &tb.setup_family) {
+                        (Some(x), Some(y)) => machine
+                            .setups
+                            .get(&(x.clone(), y.clone()))
+                            .copied()
+                            .unwrap_or(0),
+                        _ => 0,
+                    };
+                    if s2 - prev_end < setup {
+                        push(
+                            Rule::Setup,
+                            &tb.id.0,
+                            Some(&ta.id.0),
+                            Some(&machine.id.0),
+                            prev_end,
+                            s2,
+                            format!(
+                                "machine `{}` needs {setup} setup between `{}` and `{}`, has {}",
+                                machine.id,
+                                ta.id,
+                                tb.id,
+                                s2 - prev_end
+                            ),
+                        );
+                    }
                 }
             }
-            let ta = &p.tasks()[a];
-            let setup = match (&ta.setup_family, &tb.setup_family) {
-                (Some(x), Some(y)) => machine
-                    .setups
-                    .get(&(x.clone(), y.clone()))
-                    .copied()
-                    .unwrap_or(0),
-                _ => 0,
-            };
-            if s2 - e1 < setup {
-                push(
-                    Rule::Setup,
-                    &tb.id.0,
-                    Some(&ta.id.0),
-                    Some(&machine.id.0),
-                    e1,
-                    s2,
-                    format!(
-                        "machine `{}` needs {setup} setup between `{}` and `{}`, has {}",
-                        machine.id,
-                        ta.id,
-                        tb.id,
-                        s2 - e1
-                    ),
-                );
-            }
-            let _ = s1;
-        }
+        });
     }
-    for (o, mut list) in by_op {
-        list.sort_unstable();
+    for (o, list) in by_op {
         let op = &p.operators()[o];
-        let mut reach: Option<(i64, usize)> = None;
-        for w in list.windows(2) {
-            let (_, e1, a) = w[0];
-            if reach.is_none_or(|(re, _)| e1 > re) {
-                reach = Some((e1, a));
-            }
-            let (s2, e2, b) = w[1];
-            if let Some((re, ra)) = reach.filter(|(re, _)| s2 < *re) {
-                let (ta, tb) = (&p.tasks()[ra], &p.tasks()[b]);
+        sweep(list, |s2, b, step| {
+            if let Step::Overlap { earlier, until } = step {
+                let (ta, tb) = (&p.tasks()[earlier], &p.tasks()[b]);
                 push(
                     Rule::OperatorOverlap,
                     &tb.id.0,
                     Some(&ta.id.0),
                     Some(&op.id.0),
                     s2,
-                    re.min(e2),
+                    until,
                     format!(
-                        "operator `{}` works on `{}` and `{}` at once from {s2} to {}",
-                        op.id,
-                        ta.id,
-                        tb.id,
-                        re.min(e2)
+                        "operator `{}` works on `{}` and `{}` at once from {s2} to {until}",
+                        op.id, ta.id, tb.id
                     ),
                 );
             }
-        }
+        });
     }
     v.sort_by(|a, b| (a.start, &a.task, a.end).cmp(&(b.start, &b.task, b.end)));
     v
+}
+
+/// How a task relates to the tasks before it on one resource.
+enum Step {
+    /// It starts before `earlier` (the latest-ending task so far) ends; they overlap until `until`.
+    Overlap { earlier: usize, until: i64 },
+    /// It starts after every earlier task ended; `prev` (started just before it) ended at `prev_end`.
+    Follows { prev: usize, prev_end: i64 },
+}
+
+/// Visits a resource's tasks `(start, end, task)` in start order, each after the first with
+/// its relation to those before it. Comparing with the latest-ending task so far (not only
+/// the previous one) catches a long task covering several short ones.
+fn sweep(mut list: Vec<(i64, i64, usize)>, mut visit: impl FnMut(i64, usize, Step)) {
+    list.sort_unstable();
+    let mut reach: Option<(i64, usize)> = None;
+    for w in list.windows(2) {
+        let (_, e1, a) = w[0];
+        if reach.is_none_or(|(re, _)| e1 > re) {
+            reach = Some((e1, a));
+        }
+        let (s2, e2, b) = w[1];
+        match reach.filter(|(re, _)| s2 < *re) {
+            Some((re, ra)) => visit(
+                s2,
+                b,
+                Step::Overlap {
+                    earlier: ra,
+                    until: re.min(e2),
+                },
+            ),
+            None => visit(
+                s2,
+                b,
+                Step::Follows {
+                    prev: a,
+                    prev_end: e1,
+                },
+            ),
+        }
+    }
 }

@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use app::error::AppError;
 use app::read_models::{
     Alert, DashboardSummary, DepartmentSummary, GetDashboardSummary, HealthBand, HealthComponent,
-    HealthScore, Kpis, Oee, RealTimeStatus, Severity, StatusItem,
+    HealthScore, Kpis, Oee, RealTimeStatus, Severity, StatusItem, ViewCoverage,
 };
 
 use super::machine_utilization::Seconds;
@@ -147,6 +147,13 @@ struct StatusRow {
 }
 
 #[derive(Debug, sqlx::FromRow)]
+struct Tally {
+    kind: String,
+    department: String,
+    n: i64,
+}
+
+#[derive(Debug, sqlx::FromRow)]
 struct LoadRow {
     department: String,
     machines: i64,
@@ -220,29 +227,36 @@ pub async fn run(
     .bind(use_views)
     .bind(ctx.local_midnight(now))
     .fetch_all(&ctx.pool);
-    // Load of the next seven days per machine: whole local days from the daily view while the
-    // watermark allows, the rest of today, the last partial day and stale days live.
+    // Load of the next seven days per department: whole local hours from the hourly view while
+    // the watermark allows; the rest of this hour, the horizon's last partial hour and stale
+    // hours live (a few hundred runs instead of the day's thousands).
     let horizon = now + Duration::days(7);
-    let tomorrow = ctx.local_midnight(now + Duration::days(1));
-    let last_midnight = ctx.local_midnight(horizon);
     let loads_q = sqlx::query_as::<_, LoadRow>(
         r#"
-        WITH cfg AS (
-            SELECT CASE WHEN $6 THEN least(greatest(mv_covers_before, $4), $5) ELSE $4 END AS views_to
+        WITH hours AS (
+            SELECT date_trunc('hour', $2::timestamptz, plant_tz) + interval '1 hour' AS next_hour,
+                   date_trunc('hour', $3::timestamptz, plant_tz) AS last_hour,
+                   mv_covers_before
             FROM read_model_state
+        ),
+        cfg AS (
+            SELECT next_hour,
+                   CASE WHEN $4 THEN greatest(next_hour, least(mv_covers_before, last_hour))
+                        ELSE next_hour END AS views_to
+            FROM hours
         ),
         sm AS (SELECT id, department_id FROM machines WHERE status <> 'retired' AND ($1::BIGINT IS NULL OR department_id = $1)),
         windows AS (
             SELECT w.s, w.e FROM cfg,
-                 LATERAL (VALUES ($2::timestamptz, least($4::timestamptz, $3::timestamptz)),
+                 LATERAL (VALUES ($2::timestamptz, least(cfg.next_hour, $3::timestamptz)),
                                  (cfg.views_to, $3::timestamptz)) w (s, e)
             WHERE w.s < w.e
         ),
         sched AS MATERIALIZED (
-            SELECT r.department_id, r.scheduled_s AS s
-            FROM mv_department_utilization_rollup r, cfg
-            WHERE r.grain = 'day' AND r.bucket_start >= $4 AND r.bucket_start < cfg.views_to
-              AND ($1::BIGINT IS NULL OR r.department_id = $1)
+            SELECT h.department_id, h.scheduled_s AS s
+            FROM mv_hourly_department_utilization h, cfg
+            WHERE h.hour_start >= cfg.next_hour AND h.hour_start < cfg.views_to
+              AND ($1::BIGINT IS NULL OR h.department_id = $1)
             UNION ALL
             SELECT sm.department_id,
                    extract(epoch FROM least(a.scheduled_end, w.e) - greatest(a.scheduled_start, w.s))
@@ -274,40 +288,55 @@ pub async fn run(
     .bind(department)
     .bind(now)
     .bind(horizon)
-    .bind(tomorrow)
-    .bind(last_midnight.max(tomorrow))
     .bind(use_views)
     .fetch_all(&ctx.pool);
+    // Jobs completed in the window: from the job-flow view up to the watermark (read with
+    // `as_of`, so the split matches the answer's stated coverage), live after it. With fresh
+    // views the live part is not even planned (its inlined job facts cost milliseconds to plan).
+    let live_from = match (use_views, as_of.views) {
+        (true, ViewCoverage::Everything) => None,
+        (true, ViewCoverage::Before(t)) => Some(t.clamp(window_from, now)),
+        _ => Some(window_from),
+    };
+    let view_to = live_from.unwrap_or(now);
     let counts_q = sqlx::query_as::<_, Counts>(
         r#"
-        WITH open_jobs AS (
-            SELECT j.due_at FROM jobs j
+        WITH open AS (
+            SELECT count(*) AS open_jobs, count(*) FILTER (WHERE j.due_at < $3) AS late_jobs FROM jobs j
             WHERE j.status IN ('planned', 'released', 'in_progress')
               AND ($1::BIGINT IS NULL OR EXISTS (SELECT 1 FROM tasks t WHERE t.job_id = j.id AND t.department_id = $1))
         ),
-        cfg AS (SELECT CASE WHEN $4 THEN least(greatest(mv_covers_before, $2), $3) ELSE $2 END AS live_from
-                FROM read_model_state),
         done AS (
-            SELECT v.on_time FROM mv_daily_job_flow_metrics v, cfg
-            WHERE v.completed_at >= $2 AND v.completed_at < cfg.live_from
+            SELECT count(*) AS completed, count(*) FILTER (WHERE v.on_time) AS on_time
+            FROM mv_daily_job_flow_metrics v
+            WHERE v.completed_at >= $2 AND v.completed_at < $4
               AND ($1::BIGINT IS NULL OR $1 = ANY (v.department_ids))
-            UNION ALL
-            SELECT f.on_time FROM cfg, job_flow_facts(cfg.live_from, $3) f
-            WHERE ($1::BIGINT IS NULL OR $1 = ANY (f.department_ids))
         )
-        SELECT (SELECT count(*) FROM open_jobs) AS open_jobs,
-               (SELECT count(*) FROM open_jobs WHERE due_at < $3) AS late_jobs,
-               (SELECT count(*) FROM done) AS completed,
-               (SELECT count(*) FROM done WHERE on_time) AS on_time
+        SELECT o.open_jobs, o.late_jobs, d.completed, d.on_time FROM open o, done d
         "#,
     )
     .bind(department)
     .bind(window_from)
     .bind(now)
-    .bind(use_views)
+    .bind(view_to)
     .fetch_one(&ctx.pool);
+    let live_done_q = async {
+        let Some(from) = live_from.filter(|f| *f < now) else {
+            return Ok((0, 0));
+        };
+        sqlx::query_as::<_, (i64, i64)>(
+            "SELECT count(*), count(*) FILTER (WHERE f.on_time) FROM job_flow_facts($2, $3) f
+             WHERE $1::BIGINT IS NULL OR $1 = ANY (f.department_ids)",
+        )
+        .bind(department)
+        .bind(from)
+        .bind(now)
+        .fetch_one(&ctx.pool)
+        .await
+    };
 
-    // Real-time status: running now, late (planned end passed, not finished), down now.
+    // Real-time status: what runs now, what is late (planned end passed, not finished), what is
+    // down now. The lists show the first STATUS_LIMIT runs; the counts come from `tallies_q`.
     let status_q = sqlx::query_as::<_, StatusRow>(
         r#"
         WITH sm AS NOT MATERIALIZED (
@@ -321,18 +350,44 @@ pub async fn run(
          JOIN tasks t ON t.id = a.task_id JOIN jobs j ON j.id = t.job_id
          WHERE a.actual_start IS NOT NULL AND a.actual_end IS NULL AND a.actual_start <= $2
            AND a.schedule_id = (SELECT id FROM live)
-         ORDER BY a.actual_start LIMIT 1000)
+         ORDER BY a.actual_start LIMIT $3)
         UNION ALL
         (SELECT 'late', sm.id, sm.code, sm.department, j.code, a.scheduled_end, NULL
          FROM assignments a JOIN sm ON sm.id = a.machine_id
          JOIN tasks t ON t.id = a.task_id JOIN jobs j ON j.id = t.job_id
          WHERE a.actual_end IS NULL AND a.scheduled_end < $2 AND a.schedule_id = (SELECT id FROM live)
-         ORDER BY a.scheduled_end LIMIT 1000)
+         ORDER BY a.scheduled_end LIMIT $3)
         UNION ALL
         (SELECT 'down', sm.id, sm.code, sm.department, d.kind, d.starts_at, d.ends_at
          FROM machine_downtimes d JOIN sm ON sm.id = d.machine_id
          WHERE d.starts_at <= $2 AND d.ends_at > $2
-         ORDER BY d.starts_at LIMIT 1000)
+         ORDER BY d.starts_at)
+        "#,
+    )
+    .bind(department)
+    .bind(now)
+    .bind(STATUS_LIMIT)
+    .fetch_all(&ctx.pool);
+    // Running and late runs per department, from the two partial indexes alone (no task or
+    // job rows are read to count them).
+    let tallies_q = sqlx::query_as::<_, Tally>(
+        r#"
+        WITH sm AS (
+            SELECT m.id, d.code AS department FROM machines m JOIN departments d ON d.id = m.department_id
+            WHERE m.status <> 'retired' AND ($1::BIGINT IS NULL OR m.department_id = $1)
+        ),
+        live AS (SELECT id FROM schedules WHERE is_live),
+        runs AS (
+            SELECT 'running' AS kind, a.machine_id FROM assignments a
+            WHERE a.actual_start IS NOT NULL AND a.actual_end IS NULL AND a.actual_start <= $2
+              AND a.schedule_id = (SELECT id FROM live)
+            UNION ALL
+            SELECT 'late', a.machine_id FROM assignments a
+            WHERE a.actual_end IS NULL AND a.scheduled_end < $2 AND a.schedule_id = (SELECT id FROM live)
+        )
+        SELECT r.kind, sm.department, count(*) AS n
+        FROM runs r JOIN sm ON sm.id = r.machine_id
+        GROUP BY r.kind, sm.department
         "#,
     )
     .bind(department)
@@ -345,16 +400,21 @@ pub async fn run(
     .bind(department)
     .fetch_all(&ctx.pool);
 
-    // The six reads are independent: run them side by side on the pool.
-    let (machines, finished, loads, counts, status, out_of_service) = tokio::try_join!(
-        machines_q,
-        finished_q,
-        loads_q,
-        counts_q,
-        status_q,
-        out_of_service_q
-    )
-    .map_err(store_error)?;
+    // The reads are independent: run them side by side on the pool.
+    let (machines, finished, loads, mut counts, live_done, status, tallies, out_of_service) =
+        tokio::try_join!(
+            machines_q,
+            finished_q,
+            loads_q,
+            counts_q,
+            live_done_q,
+            status_q,
+            tallies_q,
+            out_of_service_q
+        )
+        .map_err(store_error)?;
+    counts.completed += live_done.0;
+    counts.on_time += live_done.1;
     let mut plant = Seconds::default();
     let mut per_dept: HashMap<&str, Seconds> = HashMap::new();
     for r in &finished {
@@ -398,8 +458,15 @@ pub async fn run(
     down_ids.dedup();
     let oos: i64 = out_of_service.iter().map(|c| c.n).sum();
     let machines_down = down_ids.len() as i64 + oos;
-    let running = of_kind(&status, "running").count() as i64;
-    let late_tasks = of_kind(&status, "late").count() as i64;
+    let tally = |kind: &str, department: Option<&str>| -> i64 {
+        tallies
+            .iter()
+            .filter(|t| t.kind == kind && department.is_none_or(|d| t.department == d))
+            .map(|t| t.n)
+            .sum()
+    };
+    let running = tally("running", None);
+    let late_tasks = tally("late", None);
 
     let on_time = ratio(counts.on_time as f64, counts.completed as f64);
     let load_next = ratio(load_plant.0, load_plant.1);
@@ -430,7 +497,6 @@ pub async fn run(
     let departments: Vec<DepartmentSummary> = dept_names
         .iter()
         .map(|d| {
-            let n = |k: &str| of_kind(&status, k).filter(|r| r.department == *d).count() as i64;
             let mut down: Vec<i64> = of_kind(&status, "down")
                 .filter(|r| r.department == *d)
                 .map(|r| r.machine_id)
@@ -447,10 +513,10 @@ pub async fn run(
                 department: (*d).to_string(),
                 machines: machines.iter().filter(|m| m.department == *d).count() as i64,
                 machines_down: down.len() as i64 + oos,
-                running_now: n("running"),
+                running_now: tally("running", Some(d)),
                 scheduled_utilization_next_7d: ratio(load.0, load.1).map(round6),
                 oee: per_dept.get(d).and_then(|s| oee(s).oee),
-                late_tasks: n("late"),
+                late_tasks: tally("late", Some(d)),
             }
         })
         .collect();

@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use app::error::AppError;
 use app::read_models::{
     BucketSize, FlowBottleneck, GetJobFlowMetrics, JobFlowMetrics, JobPlan, LeadTimeBreakdown,
-    Percentiles, Severity,
+    Percentiles, Severity, ViewCoverage,
 };
 
 use super::{hours, ratio, round6, ReadContext};
@@ -18,9 +18,8 @@ use crate::floor::store_error;
 #[derive(Debug, sqlx::FromRow)]
 struct Summary {
     jobs: i64,
-    p50: Option<f64>,
-    p90: Option<f64>,
-    p95: Option<f64>,
+    /// Lead-time percentiles 50, 90, 95 (one sort for the three); NULL without jobs.
+    cycle: Option<Vec<Option<f64>>>,
     lead_s: Option<f64>,
     queue_s: Option<f64>,
     setup_s: Option<f64>,
@@ -40,37 +39,48 @@ pub async fn run(
     let department = ctx.department_id(&q.scope).await?;
     let (from, to) = ctx.align(&q.range, BucketSize::Day);
 
-    let summary_q = sqlx::query_as::<_, Summary>(
-        r#"
-        WITH cfg AS (SELECT CASE WHEN $4 THEN least(greatest(mv_covers_before, $2), $3) ELSE $2 END AS live_from
-                     FROM read_model_state),
-        facts AS (
-            SELECT v.lead_s, v.queue_s, v.setup_s, v.processing_s, v.quantity, v.first_pass, v.on_time
-            FROM mv_daily_job_flow_metrics v, cfg
-            WHERE v.completed_at >= $2 AND v.completed_at < cfg.live_from
-              AND ($1::BIGINT IS NULL OR $1 = ANY (v.department_ids))
-            UNION ALL
+    // Jobs completed in the range: from the job-flow view up to the watermark read with
+    // `as_of` (the split matches the answer's stated coverage), live after it. With fresh
+    // views the live part is left out of the statement (its inlined job facts cost
+    // milliseconds to plan).
+    let live_from = match (use_views, as_of.views) {
+        (true, ViewCoverage::Everything) => None,
+        (true, ViewCoverage::Before(t)) => Some(t.clamp(from, to)),
+        _ => Some(from),
+    };
+    let live_part = if live_from.is_some_and(|f| f < to) {
+        "UNION ALL
             SELECT f.lead_s, f.queue_s, f.setup_s, f.processing_s, f.quantity, f.first_pass, f.on_time
-            FROM cfg, job_flow_facts(cfg.live_from, $3) f
-            WHERE ($1::BIGINT IS NULL OR $1 = ANY (f.department_ids))
+            FROM job_flow_facts($4, $3) f
+            WHERE ($1::BIGINT IS NULL OR $1 = ANY (f.department_ids))"
+    } else {
+        ""
+    };
+    let summary_sql = format!(
+        r#"
+        WITH facts AS (
+            SELECT v.lead_s, v.queue_s, v.setup_s, v.processing_s, v.quantity, v.first_pass, v.on_time
+            FROM mv_daily_job_flow_metrics v
+            WHERE v.completed_at >= $2 AND v.completed_at < $4
+              AND ($1::BIGINT IS NULL OR $1 = ANY (v.department_ids))
+            {live_part}
         )
         SELECT count(*) AS jobs,
-               percentile_cont(0.5) WITHIN GROUP (ORDER BY lead_s) AS p50,
-               percentile_cont(0.9) WITHIN GROUP (ORDER BY lead_s) AS p90,
-               percentile_cont(0.95) WITHIN GROUP (ORDER BY lead_s) AS p95,
+               percentile_cont(ARRAY[0.5, 0.9, 0.95]::float8[]) WITHIN GROUP (ORDER BY lead_s) AS cycle,
                sum(lead_s) AS lead_s, sum(queue_s) AS queue_s, sum(setup_s) AS setup_s,
                sum(processing_s) AS processing_s,
                count(*) FILTER (WHERE quantity > 0) AS with_qty,
                count(*) FILTER (WHERE quantity > 0 AND first_pass) AS first_pass,
                count(*) FILTER (WHERE on_time) AS on_time
         FROM facts
-        "#,
-    )
-    .bind(department)
-    .bind(from)
-    .bind(to)
-    .bind(use_views)
-    .fetch_one(&ctx.pool);
+        "#
+    );
+    let summary_q = sqlx::query_as::<_, Summary>(&summary_sql)
+        .bind(department)
+        .bind(from)
+        .bind(to)
+        .bind(live_from.unwrap_or(to))
+        .fetch_one(&ctx.pool);
 
     // Tasks finished in the range (machines of the scope): views for closed days, then live.
     let tasks_completed_q = sqlx::query_scalar::<_, i64>(
@@ -129,11 +139,11 @@ pub async fn run(
         tasks_completed,
         jobs_per_hour: round6(ratio(n, elapsed_h).unwrap_or(0.0)),
         tasks_per_hour: round6(ratio(tasks_completed as f64, elapsed_h).unwrap_or(0.0)),
-        cycle_time_h: match (s.p50, s.p90, s.p95) {
-            (Some(a), Some(b), Some(c)) => Some(Percentiles {
-                p50: round6(hours(a)),
-                p90: round6(hours(b)),
-                p95: round6(hours(c)),
+        cycle_time_h: match s.cycle.as_deref() {
+            Some([Some(a), Some(b), Some(c)]) => Some(Percentiles {
+                p50: round6(hours(*a)),
+                p90: round6(hours(*b)),
+                p95: round6(hours(*c)),
             }),
             _ => None,
         },
@@ -254,12 +264,14 @@ async fn balance(
     to: DateTime<Utc>,
     use_views: bool,
 ) -> Result<Option<f64>, AppError> {
+    // One department-grain call per department (their roll-ups), not machine rows regrouped.
     let utils: Vec<Option<f64>> = sqlx::query_scalar(
         r#"
-        SELECT sum(r.actual_s) / nullif(sum(r.calendar_s - r.downtime_s), 0)
-        FROM get_machine_utilization_buckets($2, $3, 'month', $1, NULL, TRUE, $4) r
-        JOIN machines m ON m.id = r.machine_id
-        GROUP BY m.department_id
+        SELECT (SELECT sum(r.actual_s) / nullif(sum(r.calendar_s - r.downtime_s), 0)
+                FROM get_machine_utilization_buckets($2, $3, 'month', d.id, NULL, FALSE, $4) r)
+        FROM departments d
+        WHERE ($1::BIGINT IS NULL OR d.id = $1)
+          AND EXISTS (SELECT 1 FROM machines m WHERE m.department_id = d.id AND m.status <> 'retired')
         "#,
     )
     .bind(department)
