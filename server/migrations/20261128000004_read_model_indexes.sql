@@ -9,3 +9,8 @@ CREATE INDEX IF NOT EXISTS assignments_scheduled_span
 -- Work in progress (job flow's WIP count): the open-jobs index holds every planned job too, so
 -- counting the few in progress read thousands of heap rows; this one is read alone.
 CREATE INDEX IF NOT EXISTS jobs_in_progress ON jobs (id) WHERE status = 'in_progress';
+
+-- Operator load's assigned hours over a range come from the index alone (the heap rows of a
+-- month of days sat on a thousand pages).
+CREATE INDEX IF NOT EXISTS mv_daily_operator_workload_day_cover
+    ON mv_daily_operator_workload (day_start, department_id) INCLUDE (operator_id, assigned_s);

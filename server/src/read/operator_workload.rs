@@ -23,12 +23,13 @@ pub const FORECAST_DAYS: i64 = 30;
 /// Rostered shifts of operators in scope, clipped to [$2, $3), minus absences. $1 department.
 /// One row per operator and local day; flexible operators are rostered on the day shift.
 const SHIFTS_SQL: &str = r#"
-    WITH tz AS (SELECT read_model_tz() AS tz),
+    WITH tz AS MATERIALIZED (SELECT read_model_tz() AS tz),
     ops AS (
         SELECT o.id, o.shift_pattern, o.overtime_eligible FROM operators o
         WHERE o.active AND ($1::BIGINT IS NULL OR o.department_id = $1)
     ),
-    shifts AS (
+    -- Materialized: each shift's range is computed once, not again in every join test.
+    shifts AS MATERIALIZED (
         SELECT o.id AS operator_id, o.overtime_eligible, d::date AS day,
                tstzrange((d + sd.starts_local) AT TIME ZONE tz.tz,
                          (d + sd.ends_local + CASE WHEN sd.ends_local <= sd.starts_local
@@ -41,19 +42,23 @@ const SHIFTS_SQL: &str = r#"
         WHERE sd.code = CASE WHEN o.shift_pattern = 'flexible' THEN 'day' ELSE o.shift_pattern END
           AND extract(isodow FROM d)::smallint = ANY (sd.weekdays)
     ),
+    -- Each operator's absences merged into disjoint ranges, so the overlaps with a shift add up
+    -- to the absent time without double counting.
     absent AS (
-        SELECT ab.operator_id, range_agg(tstzrange(ab.starts_at, ab.ends_at)) AS m
-        FROM operator_absences ab JOIN ops o ON o.id = ab.operator_id
-        WHERE ab.ends_at > $2 AND ab.starts_at < $3
-        GROUP BY ab.operator_id
+        SELECT u.operator_id, u.r FROM (
+            SELECT ab.operator_id, unnest(range_agg(tstzrange(ab.starts_at, ab.ends_at))) AS r
+            FROM operator_absences ab JOIN ops o ON o.id = ab.operator_id
+            WHERE ab.ends_at > $2 AND ab.starts_at < $3
+            GROUP BY ab.operator_id
+        ) u
     ),
-    per_shift AS (
+    per_shift AS MATERIALIZED (
         SELECT s.operator_id, s.overtime_eligible, s.day,
                extract(epoch FROM upper(s.r) - lower(s.r))::float8 AS shift_s,
-               coalesce((SELECT sum(extract(epoch FROM upper(x) - lower(x)))
-                         FROM unnest(a.m * tstzmultirange(s.r)) x), 0)::float8 AS absent_s
-        FROM shifts s LEFT JOIN absent a ON a.operator_id = s.operator_id
+               coalesce(sum(extract(epoch FROM upper(a.r * s.r) - lower(a.r * s.r))), 0)::float8 AS absent_s
+        FROM shifts s LEFT JOIN absent a ON a.operator_id = s.operator_id AND a.r && s.r
         WHERE NOT isempty(s.r)
+        GROUP BY s.operator_id, s.overtime_eligible, s.day, s.r
     )
 "#;
 
