@@ -207,17 +207,24 @@ pub async fn run(
         .await
         .map_err(store_error)
     };
-    // Per machine, totals come from month buckets over the range (few rows; the sums are the
-    // same) and the trend from the range's last TREND_WINDOW buckets of the asked size.
+    // Per machine, totals come from coarse buckets over the range (few rows; the sums are the
+    // same) and the trend from the range's last TREND_WINDOW buckets of the asked size. Up to
+    // a quarter, weeks: a month bucket there is mostly edge days, read day by day (a 30-day
+    // range took 22 ms by months, 10 ms by weeks on the large factory).
+    let totals_bucket = if pto - pfrom <= Duration::days(TOTALS_BY_WEEK_UP_TO_DAYS) {
+        BucketSize::Week
+    } else {
+        BucketSize::Month
+    };
     let trend_from = trend_window_start(ctx, pfrom, pto, per_bucket);
     // Independent reads, side by side on the pool.
-    let (rows, per_month, per, machines, capacity) = tokio::try_join!(
+    let (rows, per_coarse, per, machines, capacity) = tokio::try_join!(
         buckets(ctx, from, to, q.bucket, department, machine, false, use_views),
         buckets(
             ctx,
             pfrom,
             pto,
-            BucketSize::Month,
+            totals_bucket,
             department,
             machine,
             true,
@@ -228,7 +235,7 @@ pub async fn run(
         capacity(ctx, department, now, use_views),
     )?;
     let mut totals: HashMap<i64, Seconds> = HashMap::new();
-    for r in &per_month {
+    for r in &per_coarse {
         if let Some(id) = r.machine_id {
             totals.entry(id).or_default().add_row(r);
         }
@@ -326,6 +333,9 @@ pub fn trend_of(rows: &[&BucketRow], now: DateTime<Utc>) -> (Trend, f64) {
     };
     (trend, slope)
 }
+
+/// Ranges up to this many days sum per-machine totals from week buckets, longer ones from months.
+pub const TOTALS_BY_WEEK_UP_TO_DAYS: i64 = 92;
 
 /// How many buckets back the per-machine trend looks for its (up to) eight ended buckets.
 pub const TREND_WINDOW: u32 = 16;
