@@ -9,11 +9,11 @@ use chrono::{DateTime, Duration, Utc};
 use app::error::AppError;
 use app::read_models::{
     Alert, DashboardSummary, DepartmentSummary, GetDashboardSummary, HealthBand, HealthComponent,
-    HealthScore, Kpis, Oee, RealTimeStatus, Severity, StatusItem, ViewCoverage,
+    HealthScore, Kpis, Oee, RealTimeStatus, Severity, StatusItem,
 };
 
 use super::machine_utilization::Seconds;
-use super::{ratio, round6, ReadContext};
+use super::{live_from, ratio, round6, ReadContext};
 use crate::floor::store_error;
 
 /// How many items each real-time list shows.
@@ -293,11 +293,7 @@ pub async fn run(
     // Jobs completed in the window: from the job-flow view up to the watermark (read with
     // `as_of`, so the split matches the answer's stated coverage), live after it. With fresh
     // views the live part is not even planned (its inlined job facts cost milliseconds to plan).
-    let live_from = match (use_views, as_of.views) {
-        (true, ViewCoverage::Everything) => None,
-        (true, ViewCoverage::Before(t)) => Some(t.clamp(window_from, now)),
-        _ => Some(window_from),
-    };
+    let live_from = live_from(use_views, as_of.views, window_from, now);
     let view_to = live_from.unwrap_or(now);
     let counts_q = sqlx::query_as::<_, Counts>(
         r#"

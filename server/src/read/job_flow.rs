@@ -9,10 +9,10 @@ use chrono::{DateTime, Duration, Utc};
 use app::error::AppError;
 use app::read_models::{
     BucketSize, FlowBottleneck, GetJobFlowMetrics, JobFlowMetrics, JobPlan, LeadTimeBreakdown,
-    Percentiles, Severity, ViewCoverage,
+    Percentiles, Severity,
 };
 
-use super::{hours, ratio, round6, ReadContext};
+use super::{hours, live_from, ratio, round6, ReadContext};
 use crate::floor::store_error;
 
 #[derive(Debug, sqlx::FromRow)]
@@ -43,11 +43,7 @@ pub async fn run(
     // `as_of` (the split matches the answer's stated coverage), live after it. With fresh
     // views the live part is left out of the statement (its inlined job facts cost
     // milliseconds to plan).
-    let live_from = match (use_views, as_of.views) {
-        (true, ViewCoverage::Everything) => None,
-        (true, ViewCoverage::Before(t)) => Some(t.clamp(from, to)),
-        _ => Some(from),
-    };
+    let live_from = live_from(use_views, as_of.views, from, to);
     let live_part = if live_from.is_some_and(|f| f < to) {
         "UNION ALL
             SELECT f.lead_s, f.queue_s, f.setup_s, f.processing_s, f.quantity, f.first_pass, f.on_time

@@ -168,6 +168,22 @@ impl ReadContext {
 pub const COVERAGE_SQL: &str = "CASE WHEN isfinite(mv_covers_before) THEN mv_covers_before END,
      mv_covers_before = 'infinity'::timestamptz";
 
+/// Where a read of [from, to) switches from a view to live SQL, given the coverage its `as_of`
+/// reported (so the split matches the answer's stated coverage): `None` when the views cover
+/// the whole range, the range start when they are not to be used or cover nothing.
+pub fn live_from(
+    use_views: bool,
+    views: ViewCoverage,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    match (use_views, views) {
+        (true, ViewCoverage::Everything) => None,
+        (true, ViewCoverage::Before(t)) => Some(t.clamp(from, to)),
+        _ => Some(from),
+    }
+}
+
 /// What the watermark means for an answer: -infinity nothing, +infinity everything.
 pub fn coverage(before: Option<DateTime<Utc>>, everything: bool) -> ViewCoverage {
     match (before, everything) {

@@ -45,12 +45,10 @@ const SHIFTS_SQL: &str = r#"
     -- Each operator's absences merged into disjoint ranges, so the overlaps with a shift add up
     -- to the absent time without double counting.
     absent AS (
-        SELECT u.operator_id, u.r FROM (
-            SELECT ab.operator_id, unnest(range_agg(tstzrange(ab.starts_at, ab.ends_at))) AS r
-            FROM operator_absences ab JOIN ops o ON o.id = ab.operator_id
-            WHERE ab.ends_at > $2 AND ab.starts_at < $3
-            GROUP BY ab.operator_id
-        ) u
+        SELECT ab.operator_id, unnest(range_agg(tstzrange(ab.starts_at, ab.ends_at))) AS r
+        FROM operator_absences ab JOIN ops o ON o.id = ab.operator_id
+        WHERE ab.ends_at > $2 AND ab.starts_at < $3
+        GROUP BY ab.operator_id
     ),
     per_shift AS MATERIALIZED (
         SELECT s.operator_id, s.overtime_eligible, s.day,
