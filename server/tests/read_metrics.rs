@@ -617,3 +617,88 @@ async fn roll_ups_and_edge_days_equal_the_raw_tables(pool: PgPool) {
         "the fixture's work shows in every combination ({compared})"
     );
 }
+
+/// While the views cover a range, the per-machine list (totals, delay, trend) is read from the
+/// roll-ups and daily rows directly; it must equal the raw computation for ranges cut inside
+/// weeks and months, a DST change, every bucket size, and an idle machine without any row.
+#[sqlx::test(migrator = "takt_server::db::MIGRATOR")]
+async fn per_machine_figures_from_the_views_equal_the_raw_tables(pool: PgPool) {
+    let p = fixture(&pool).await;
+    sqlx::query(
+        "INSERT INTO machines (code, name, department_id, machine_type, ideal_units_per_hour, commissioned_on)
+         SELECT 'LATHE-02', 'Lathe 2', department_id, 'lathe', 12, '2020-01-01' FROM machines WHERE id = $1",
+    )
+    .bind(p.machine)
+    .execute(&pool)
+    .await
+    .unwrap();
+    let c = ctx(&pool, "2026-11-20T12:00Z");
+    c.sync_time_zone().await.unwrap();
+    assert_eq!(c.refresh().await.unwrap().views, ViewCoverage::Everything);
+    let ranges = [
+        ("2026-11-04T10:00Z", "2026-11-20T12:00Z"),
+        ("2026-10-14T22:00Z", "2026-12-09T23:00Z"),
+        ("2025-11-20T12:00Z", "2026-11-20T12:00Z"),
+        ("2026-11-10T23:00Z", "2026-11-11T23:00Z"),
+    ];
+    let mut compared = 0;
+    // Now a week after the fixture's days (they are in the trend's last eight days) and later.
+    for now in ["2026-11-13T12:00Z", "2026-11-20T12:00Z"] {
+        let c = ctx(&pool, now);
+        for (from, to) in ranges {
+            for bucket in [
+                BucketSize::Hour,
+                BucketSize::Day,
+                BucketSize::Week,
+                BucketSize::Month,
+            ] {
+                let range = TimeRange::new(at(from), at(to)).unwrap();
+                let Ok(q) = GetMachineUtilization::new(
+                    PlantScope::WholePlant,
+                    None,
+                    range,
+                    bucket,
+                    Page::default(),
+                ) else {
+                    // Hourly buckets over more than 31 days are refused.
+                    continue;
+                };
+                let views = machine_utilization::run(&c, &q, true).await.unwrap();
+                let raw = machine_utilization::run(&c, &q, false).await.unwrap();
+                assert_eq!(views.as_of.views, ViewCoverage::Everything);
+                assert_eq!(views.machines.len(), 2, "{from}..{to} {bucket:?}");
+                for (v, r) in views.machines.iter().zip(&raw.machines) {
+                    let what = format!("{from}..{to} {bucket:?} {}", v.code);
+                    assert_eq!(v.code, r.code, "{what}");
+                    assert_eq!(v.trend, r.trend, "{what}");
+                    assert!((v.trend_slope - r.trend_slope).abs() < 1e-6, "{what}");
+                    assert!((v.delay_h - r.delay_h).abs() < 1e-6, "{what}");
+                    let (fv, fr) = (&v.figures, &r.figures);
+                    for (a, b) in [
+                        (fv.available_h, fr.available_h),
+                        (fv.downtime_h, fr.downtime_h),
+                        (fv.scheduled_h, fr.scheduled_h),
+                        (fv.setup_h, fr.setup_h),
+                        (fv.actual_h, fr.actual_h),
+                    ] {
+                        assert!((a - b).abs() < 1e-6, "{what}: {fv:?} vs {fr:?}");
+                    }
+                    assert_eq!(fv.scheduled_utilization, fr.scheduled_utilization, "{what}");
+                    assert_eq!(fv.actual_utilization, fr.actual_utilization, "{what}");
+                    assert_eq!(fv.efficiency, fr.efficiency, "{what}");
+                    if v.trend_slope != 0.0 {
+                        compared += 1;
+                    }
+                }
+                assert_eq!(
+                    views.bottlenecks, raw.bottlenecks,
+                    "{from}..{to} {bucket:?}"
+                );
+            }
+        }
+    }
+    assert!(
+        compared >= 4,
+        "the fixture's days show in the trends ({compared})"
+    );
+}

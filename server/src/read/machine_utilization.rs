@@ -1,10 +1,12 @@
 //! `GetMachineUtilization`: buckets of scheduled vs actual utilization, the per-machine list with
-//! trend, bottlenecks and capacity insights. Closed days come from the views through
-//! `get_machine_utilization_buckets`; the rest is live (see the migration's header).
+//! trend, bottlenecks and capacity insights. The buckets come from
+//! `get_machine_utilization_buckets` (views for covered days, live for the rest: see the
+//! migration's header); the per-machine list straight from the views while they cover the
+//! range, else from the same function.
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Datelike, Duration, Months, Utc};
+use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, Utc, Weekday};
 
 use app::error::AppError;
 use app::read_models::{
@@ -12,7 +14,7 @@ use app::read_models::{
     MachineUtilization, Severity, Trend, UtilizationBucket, UtilizationFigures,
 };
 
-use super::{hours, paginate, ratio, round6, ReadContext};
+use super::{hours, live_from, paginate, ratio, round6, ReadContext};
 use crate::floor::store_error;
 
 /// Capacity planning looks this many whole days past today.
@@ -207,39 +209,29 @@ pub async fn run(
         .await
         .map_err(store_error)
     };
-    // Per machine, totals come from coarse buckets over the range (few rows; the sums are the
-    // same) and the trend from the range's last TREND_WINDOW buckets of the asked size. Up to
-    // a quarter, weeks: a month bucket there is mostly edge days, read day by day (a 30-day
-    // range took 22 ms by months, 10 ms by weeks on the large factory).
-    let totals_bucket = if pto - pfrom <= Duration::days(TOTALS_BY_WEEK_UP_TO_DAYS) {
-        BucketSize::Week
-    } else {
-        BucketSize::Month
-    };
     let trend_from = trend_window_start(ctx, pfrom, pto, per_bucket);
+    // Per machine: totals over the range and the trend's buckets. While the views cover the
+    // range, one plain statement over the roll-ups and daily rows (`per_machine_from_views`);
+    // else the bucket function, which adds the live part.
+    let views_cover = live_from(use_views, as_of.views, pfrom, pto).is_none_or(|f| f >= pto);
+    let per_machine = async {
+        if views_cover {
+            per_machine_from_views(ctx, pfrom, pto, trend_from, per_bucket, department, machine)
+                .await
+        } else {
+            per_machine_from_function(
+                ctx, pfrom, pto, trend_from, per_bucket, department, machine, use_views,
+            )
+            .await
+        }
+    };
     // Independent reads, side by side on the pool.
-    let (rows, per_coarse, per, machines, capacity) = tokio::try_join!(
+    let (rows, (totals, mut trend_points), machines, capacity) = tokio::try_join!(
         buckets(ctx, from, to, q.bucket, department, machine, false, use_views),
-        buckets(
-            ctx,
-            pfrom,
-            pto,
-            totals_bucket,
-            department,
-            machine,
-            true,
-            use_views
-        ),
-        buckets(ctx, trend_from, pto, per_bucket, department, machine, true, use_views),
+        per_machine,
         machines_q,
         capacity(ctx, department, now, use_views),
     )?;
-    let mut totals: HashMap<i64, Seconds> = HashMap::new();
-    for r in &per_coarse {
-        if let Some(id) = r.machine_id {
-            totals.entry(id).or_default().add_row(r);
-        }
-    }
     let mut total = Seconds::default();
     let bucket_list = rows
         .iter()
@@ -256,17 +248,15 @@ pub async fn run(
         })
         .collect();
 
-    let mut trend_rows: HashMap<i64, Vec<&BucketRow>> = HashMap::new();
-    for r in &per {
-        if let Some(id) = r.machine_id {
-            trend_rows.entry(id).or_default().push(r);
-        }
-    }
     let mut summaries: Vec<(MachineSummary, Seconds)> = machines
         .iter()
         .map(|m| {
-            let mine = trend_rows.remove(&m.id).unwrap_or_default();
-            let s = totals.get(&m.id).copied().unwrap_or_default();
+            let mine = trend_points.remove(&m.id).unwrap_or_default();
+            // A machine without a row in the range was idle and up all along.
+            let s = totals.get(&m.id).copied().unwrap_or(Seconds {
+                calendar: (pto - pfrom).num_seconds() as f64,
+                ..Seconds::default()
+            });
             let (trend, slope) = trend_of(&mine, now);
             (
                 MachineSummary {
@@ -304,20 +294,26 @@ pub async fn run(
     })
 }
 
+/// One bucket of a machine's trend: its span within the range, available and actual seconds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrendPoint {
+    pub span_start: DateTime<Utc>,
+    pub span_end: DateTime<Utc>,
+    pub available_s: f64,
+    pub actual_s: f64,
+}
+
 /// Slope of actual utilization over the last (up to) eight buckets that have ended, per day;
 /// improving above +0.5 points a day, declining below −0.5, else stable.
-pub fn trend_of(rows: &[&BucketRow], now: DateTime<Utc>) -> (Trend, f64) {
-    let mut past: Vec<(f64, f64)> = rows
+pub fn trend_of(points: &[TrendPoint], now: DateTime<Utc>) -> (Trend, f64) {
+    let mut past: Vec<(f64, f64)> = points
         .iter()
-        .filter(|r| r.span_end <= now)
-        .filter_map(|r| {
-            let available = r.calendar_s - r.downtime_s;
-            (available > 0.0).then(|| {
-                (
-                    r.span_start.timestamp() as f64 / 86_400.0,
-                    r.actual_s / available,
-                )
-            })
+        .filter(|p| p.span_end <= now && p.available_s > 0.0)
+        .map(|p| {
+            (
+                p.span_start.timestamp() as f64 / 86_400.0,
+                p.actual_s / p.available_s,
+            )
         })
         .collect();
     if past.len() > 8 {
@@ -332,6 +328,340 @@ pub fn trend_of(rows: &[&BucketRow], now: DateTime<Utc>) -> (Trend, f64) {
         Trend::Stable
     };
     (trend, slope)
+}
+
+/// Per machine: range totals and trend points (a machine without any row has neither).
+type PerMachine = (HashMap<i64, Seconds>, HashMap<i64, Vec<TrendPoint>>);
+
+/// Per machine through the bucket function (views and live part): totals from coarse buckets
+/// over the range, the trend from the window's buckets.
+#[allow(clippy::too_many_arguments)]
+async fn per_machine_from_function(
+    ctx: &ReadContext,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    trend_from: DateTime<Utc>,
+    bucket: BucketSize,
+    department: Option<i64>,
+    machine: Option<i64>,
+    use_views: bool,
+) -> Result<PerMachine, AppError> {
+    // Up to a quarter by weeks: a month bucket there is mostly edge days, read day by day.
+    let totals_bucket = if to - from <= Duration::days(TOTALS_BY_WEEK_UP_TO_DAYS) {
+        BucketSize::Week
+    } else {
+        BucketSize::Month
+    };
+    let (coarse, window) = tokio::try_join!(
+        buckets(
+            ctx,
+            from,
+            to,
+            totals_bucket,
+            department,
+            machine,
+            true,
+            use_views
+        ),
+        buckets(ctx, trend_from, to, bucket, department, machine, true, use_views),
+    )?;
+    let mut totals: HashMap<i64, Seconds> = HashMap::new();
+    for r in &coarse {
+        if let Some(id) = r.machine_id {
+            totals.entry(id).or_default().add_row(r);
+        }
+    }
+    let mut trend: HashMap<i64, Vec<TrendPoint>> = HashMap::new();
+    for r in &window {
+        if let Some(id) = r.machine_id {
+            trend.entry(id).or_default().push(TrendPoint {
+                span_start: r.span_start,
+                span_end: r.span_end,
+                available_s: r.calendar_s - r.downtime_s,
+                actual_s: r.actual_s,
+            });
+        }
+    }
+    Ok((totals, trend))
+}
+
+/// Whole local days, weeks and months tiling a range of dates (`to` exclusive).
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Tiling {
+    pub days: Vec<NaiveDate>,
+    pub weeks: Vec<NaiveDate>,
+    pub months: Vec<NaiveDate>,
+}
+
+impl Tiling {
+    fn push(&mut self, grain: BucketSize, start: NaiveDate) {
+        match grain {
+            BucketSize::Month => self.months.push(start),
+            BucketSize::Week => self.weeks.push(start),
+            BucketSize::Hour | BucketSize::Day => self.days.push(start),
+        }
+    }
+
+    fn starts(&self, dates: &[NaiveDate], ctx: &ReadContext) -> Vec<DateTime<Utc>> {
+        dates.iter().map(|d| ctx.midnight_of(*d)).collect()
+    }
+}
+
+/// Tiles [from, to) with as few view rows per machine as it can: a whole month where one fits,
+/// else a whole week where one fits before the next whole month, else a day. (A year from the
+/// middle of a month: 11 months, a few weeks and at most a dozen days, not 365 days.)
+pub fn tile(from: NaiveDate, to: NaiveDate) -> Tiling {
+    let mut tiling = Tiling::default();
+    let month_after = |d: NaiveDate| d.checked_add_months(Months::new(1));
+    let fits = |end: Option<NaiveDate>| end.is_some_and(|e| e <= to);
+    let mut at = from;
+    while at < to {
+        let next_month = if at.day() == 1 {
+            Some(at)
+        } else {
+            at.with_day(1).and_then(month_after)
+        };
+        let (grain, end) = if at.day() == 1 && fits(month_after(at)) {
+            (BucketSize::Month, month_after(at))
+        } else {
+            // A week may not cross the start of a month that will be taken whole.
+            let limit = match next_month {
+                Some(m) if fits(month_after(m)) => m,
+                _ => to,
+            };
+            let week_end = at + Duration::days(7);
+            if at.weekday() == Weekday::Mon && week_end <= limit {
+                (BucketSize::Week, Some(week_end))
+            } else {
+                (BucketSize::Day, at.succ_opt())
+            }
+        };
+        tiling.push(grain, at);
+        match end {
+            Some(e) => at = e,
+            None => break,
+        }
+    }
+    tiling
+}
+
+/// The local date starting the bucket (day, week from Monday, month) that holds `d`.
+pub fn bucket_start_of(d: NaiveDate, bucket: BucketSize) -> NaiveDate {
+    match bucket {
+        BucketSize::Hour | BucketSize::Day => d,
+        BucketSize::Week => d - Duration::days(i64::from(d.weekday().num_days_from_monday())),
+        BucketSize::Month => d.with_day(1).unwrap_or(d),
+    }
+}
+
+fn next_bucket_start(b: NaiveDate, bucket: BucketSize) -> Option<NaiveDate> {
+    match bucket {
+        BucketSize::Hour | BucketSize::Day => b.succ_opt(),
+        BucketSize::Week => Some(b + Duration::days(7)),
+        BucketSize::Month => b.checked_add_months(Months::new(1)),
+    }
+}
+
+/// The buckets of a grid over [from, to) as (bucket start, span start, span end): the first and
+/// last may be cut by the range.
+pub fn bucket_spans(
+    from: NaiveDate,
+    to: NaiveDate,
+    bucket: BucketSize,
+) -> Vec<(NaiveDate, NaiveDate, NaiveDate)> {
+    let mut spans = Vec::new();
+    let mut b = bucket_start_of(from, bucket);
+    while b < to {
+        let Some(e) = next_bucket_start(b, bucket) else {
+            break;
+        };
+        spans.push((b, b.max(from), e.min(to)));
+        b = e;
+    }
+    spans
+}
+
+/// One row of `per_machine_from_views`: a machine's totals (no grain) or one trend piece.
+#[derive(Debug, sqlx::FromRow)]
+struct PieceRow {
+    machine_id: i64,
+    grain: Option<String>,
+    piece_start: Option<DateTime<Utc>>,
+    downtime_s: f64,
+    scheduled_s: f64,
+    setup_s: f64,
+    actual_s: f64,
+    runs_finished: i64,
+    planned_s: f64,
+    actual_run_s: f64,
+    operating_s: f64,
+    good_qty: i64,
+    scrap_qty: i64,
+    ideal_s: f64,
+    ideal_good_s: f64,
+    delay_s: f64,
+}
+
+/// The 14 sums of a view row, in `Seconds` order.
+const PIECE_SUMS: &str = "downtime_s, scheduled_s, setup_s, actual_s, runs_finished, planned_s, \
+     actual_run_s, operating_s, good_qty, scrap_qty, ideal_s, ideal_good_s, delay_s";
+
+/// Per machine straight from the views, for a range they cover: the totals from the range's
+/// tiling (month and week roll-ups, daily rows at the edges) and the trend window's buckets
+/// (whole weeks and months from the roll-up, cut ones and days from the daily rows), in one
+/// plain statement. Why: the bucket function re-plans its many-branched query on every call
+/// (about 3 ms each on the large factory), and it was called twice here.
+async fn per_machine_from_views(
+    ctx: &ReadContext,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    trend_from: DateTime<Utc>,
+    bucket: BucketSize,
+    department: Option<i64>,
+    machine: Option<i64>,
+) -> Result<PerMachine, AppError> {
+    let date = |t: DateTime<Utc>| t.with_timezone(&ctx.tz).date_naive();
+    let totals_tiling = tile(date(from), date(to));
+    // The trend's buckets, each a whole roll-up row or its days; pieces know their bucket.
+    let spans = bucket_spans(date(trend_from), date(to), bucket);
+    let mut trend_tiling = Tiling::default();
+    let mut bucket_of: HashMap<(BucketSize, NaiveDate), usize> = HashMap::new();
+    for (i, &(b, s, e)) in spans.iter().enumerate() {
+        let whole = s == b && next_bucket_start(b, bucket) == Some(e);
+        if whole && matches!(bucket, BucketSize::Week | BucketSize::Month) {
+            trend_tiling.push(bucket, b);
+            bucket_of.insert((bucket, b), i);
+            continue;
+        }
+        let mut d = s;
+        while d < e {
+            trend_tiling.days.push(d);
+            bucket_of.insert((BucketSize::Day, d), i);
+            match d.succ_opt() {
+                Some(n) => d = n,
+                None => break,
+            }
+        }
+    }
+    let sums = PIECE_SUMS;
+    let sql = format!(
+        r#"
+        WITH sm AS (
+            SELECT id FROM machines
+            WHERE status <> 'retired' AND ($1::BIGINT IS NULL OR department_id = $1)
+              AND ($2::BIGINT IS NULL OR id = $2)
+        ),
+        totals AS (
+            SELECT r.machine_id, {sums}
+            FROM mv_machine_utilization_rollup r
+            WHERE ((r.grain = 'week' AND r.bucket_start = ANY ($3))
+                   OR (r.grain = 'month' AND r.bucket_start = ANY ($4)))
+              AND ($1::BIGINT IS NULL OR r.department_id = $1) AND r.machine_id IN (SELECT id FROM sm)
+            UNION ALL
+            SELECT v.machine_id, {sums}
+            FROM mv_daily_machine_utilization v
+            WHERE v.day_start = ANY ($5)
+              AND ($1::BIGINT IS NULL OR v.department_id = $1) AND v.machine_id IN (SELECT id FROM sm)
+        )
+        SELECT machine_id, NULL::text AS grain, NULL::timestamptz AS piece_start,
+               sum(downtime_s) AS downtime_s, sum(scheduled_s) AS scheduled_s, sum(setup_s) AS setup_s,
+               sum(actual_s) AS actual_s, sum(runs_finished::float8)::bigint AS runs_finished,
+               sum(planned_s) AS planned_s, sum(actual_run_s) AS actual_run_s,
+               sum(operating_s) AS operating_s, sum(good_qty::float8)::bigint AS good_qty,
+               sum(scrap_qty::float8)::bigint AS scrap_qty, sum(ideal_s) AS ideal_s,
+               sum(ideal_good_s) AS ideal_good_s, sum(delay_s) AS delay_s
+        FROM totals GROUP BY machine_id
+        UNION ALL
+        SELECT r.machine_id, r.grain, r.bucket_start, r.downtime_s, 0::float8, 0::float8, r.actual_s,
+               0::bigint, 0::float8, 0::float8, 0::float8, 0::bigint, 0::bigint, 0::float8, 0::float8, 0::float8
+        FROM mv_machine_utilization_rollup r
+        WHERE ((r.grain = 'week' AND r.bucket_start = ANY ($6))
+               OR (r.grain = 'month' AND r.bucket_start = ANY ($7)))
+          AND ($1::BIGINT IS NULL OR r.department_id = $1) AND r.machine_id IN (SELECT id FROM sm)
+        UNION ALL
+        SELECT v.machine_id, 'day', v.day_start, v.downtime_s, 0, 0, v.actual_s, 0, 0, 0, 0, 0, 0, 0, 0, 0
+        FROM mv_daily_machine_utilization v
+        WHERE v.day_start = ANY ($8)
+          AND ($1::BIGINT IS NULL OR v.department_id = $1) AND v.machine_id IN (SELECT id FROM sm)
+        "#
+    );
+    let rows: Vec<PieceRow> = sqlx::query_as(&sql)
+        .bind(department)
+        .bind(machine)
+        .bind(totals_tiling.starts(&totals_tiling.weeks, ctx))
+        .bind(totals_tiling.starts(&totals_tiling.months, ctx))
+        .bind(totals_tiling.starts(&totals_tiling.days, ctx))
+        .bind(trend_tiling.starts(&trend_tiling.weeks, ctx))
+        .bind(trend_tiling.starts(&trend_tiling.months, ctx))
+        .bind(trend_tiling.starts(&trend_tiling.days, ctx))
+        .fetch_all(&ctx.pool)
+        .await
+        .map_err(store_error)?;
+
+    let calendar = (to - from).num_seconds() as f64;
+    let mut totals: HashMap<i64, Seconds> = HashMap::new();
+    // Per machine, (actual, downtime) seconds per trend bucket.
+    let mut pieces: HashMap<i64, Vec<(f64, f64)>> = HashMap::new();
+    for r in &rows {
+        let Some(grain) = r.grain.as_deref() else {
+            totals.insert(
+                r.machine_id,
+                Seconds {
+                    calendar,
+                    downtime: r.downtime_s,
+                    scheduled: r.scheduled_s,
+                    setup: r.setup_s,
+                    actual: r.actual_s,
+                    planned: r.planned_s,
+                    actual_run: r.actual_run_s,
+                    operating: r.operating_s,
+                    ideal: r.ideal_s,
+                    ideal_good: r.ideal_good_s,
+                    good: r.good_qty,
+                    scrap: r.scrap_qty,
+                    delay: r.delay_s,
+                    runs: r.runs_finished,
+                },
+            );
+            continue;
+        };
+        let grain = match grain {
+            "week" => BucketSize::Week,
+            "month" => BucketSize::Month,
+            _ => BucketSize::Day,
+        };
+        let Some(start) = r.piece_start.map(date) else {
+            continue;
+        };
+        if let Some(&i) = bucket_of.get(&(grain, start)) {
+            let slots = pieces
+                .entry(r.machine_id)
+                .or_insert_with(|| vec![(0.0, 0.0); spans.len()]);
+            slots[i].0 += r.actual_s;
+            slots[i].1 += r.downtime_s;
+        }
+    }
+    let span_times: Vec<(DateTime<Utc>, DateTime<Utc>)> = spans
+        .iter()
+        .map(|&(_, s, e)| (ctx.midnight_of(s), ctx.midnight_of(e)))
+        .collect();
+    let trend = pieces
+        .into_iter()
+        .map(|(id, slots)| {
+            let points = slots
+                .iter()
+                .zip(&span_times)
+                .map(|(&(actual, downtime), &(s, e))| TrendPoint {
+                    span_start: s,
+                    span_end: e,
+                    available_s: (e - s).num_seconds() as f64 - downtime,
+                    actual_s: actual,
+                })
+                .collect();
+            (id, points)
+        })
+        .collect();
+    Ok((totals, trend))
 }
 
 /// Ranges up to this many days sum per-machine totals from week buckets, longer ones from months.
@@ -607,6 +937,85 @@ mod tests {
             "add 1 5-axis machine in machining: 118% demand over the next 4 weeks"
         );
         assert!(capacity_insight("machining", "lathe", 4, 0.5).is_none());
+    }
+
+    fn date(s: &str) -> NaiveDate {
+        s.parse().expect("date")
+    }
+
+    /// Every date of the range exactly once, pieces whole and aligned.
+    fn covered(t: &Tiling, from: NaiveDate, to: NaiveDate) -> bool {
+        let mut days: Vec<NaiveDate> = t.days.clone();
+        for w in &t.weeks {
+            assert_eq!(w.weekday(), Weekday::Mon);
+            days.extend((0..7).map(|i| *w + Duration::days(i)));
+        }
+        for m in &t.months {
+            assert_eq!(m.day(), 1);
+            let end = m.checked_add_months(Months::new(1)).expect("month");
+            days.extend(m.iter_days().take_while(|d| *d < end));
+        }
+        days.sort();
+        let expected: Vec<NaiveDate> = from.iter_days().take_while(|d| *d < to).collect();
+        days == expected
+    }
+
+    #[test]
+    fn a_year_from_mid_month_is_months_weeks_and_few_days() {
+        let (from, to) = (date("2025-11-29"), date("2026-11-29"));
+        let t = tile(from, to);
+        assert!(covered(&t, from, to));
+        assert_eq!(t.months.len(), 11, "{t:?}");
+        assert_eq!(t.months[0], date("2025-12-01"));
+        assert!(t.days.len() <= 12 && t.weeks.len() <= 8, "{t:?}");
+    }
+
+    #[test]
+    fn thirty_days_are_weeks_and_edge_days() {
+        let (from, to) = (date("2026-10-30"), date("2026-11-29"));
+        let t = tile(from, to);
+        assert!(covered(&t, from, to));
+        assert!(t.months.is_empty());
+        // Fri 30 Oct .. Sun 1 Nov as days, weeks from Mon 2 Nov to Mon 23 Nov, then 6 days.
+        assert_eq!(t.weeks.len(), 3, "{t:?}");
+        assert_eq!(t.days.len(), 9, "{t:?}");
+        let short = tile(date("2026-11-04"), date("2026-11-05"));
+        assert_eq!(short.days, vec![date("2026-11-04")]);
+        assert_eq!(
+            tile(date("2026-11-04"), date("2026-11-04")),
+            Tiling::default()
+        );
+    }
+
+    #[test]
+    fn weeks_stop_before_a_whole_month() {
+        // Mon 27 Oct 2025: the week would cross 1 Nov, and November is taken whole.
+        let (from, to) = (date("2025-10-27"), date("2025-12-03"));
+        let t = tile(from, to);
+        assert!(covered(&t, from, to));
+        assert_eq!(t.months, vec![date("2025-11-01")]);
+        assert!(t.weeks.is_empty(), "{t:?}");
+        assert_eq!(t.days.len(), 5 + 2);
+    }
+
+    #[test]
+    fn spans_cut_the_first_and_last_bucket() {
+        let spans = bucket_spans(date("2026-11-04"), date("2026-11-20"), BucketSize::Week);
+        assert_eq!(
+            spans.first(),
+            Some(&(date("2026-11-02"), date("2026-11-04"), date("2026-11-09")))
+        );
+        assert_eq!(
+            spans.last(),
+            Some(&(date("2026-11-16"), date("2026-11-16"), date("2026-11-20")))
+        );
+        assert_eq!(spans.len(), 3);
+        let months = bucket_spans(date("2026-01-31"), date("2026-03-01"), BucketSize::Month);
+        assert_eq!(months.len(), 2);
+        assert_eq!(
+            months[1],
+            (date("2026-02-01"), date("2026-02-01"), date("2026-03-01"))
+        );
     }
 
     #[test]
