@@ -249,6 +249,9 @@ pub struct SatParams {
     pub relative_gap_limit: Option<f64>,
     /// Ask CP-SAT to print its search log (to stdout), which the worker parses into progress.
     pub log_search_progress: bool,
+    /// How much of the model goes into the LP relaxation: 0 none, 1 (CP-SAT's default) the
+    /// linear constraints, 2 also the relaxations of the others (no-overlap, exactly-one, …).
+    pub linearization_level: Option<i32>,
 }
 
 impl Default for SatParams {
@@ -259,6 +262,7 @@ impl Default for SatParams {
             random_seed: None,
             relative_gap_limit: None,
             log_search_progress: false,
+            linearization_level: None,
         }
     }
 }
@@ -273,6 +277,7 @@ impl SatParams {
             relative_gap_limit: self.relative_gap_limit,
             log_search_progress: Some(self.log_search_progress),
             log_to_stdout: Some(self.log_search_progress),
+            linearization_level: self.linearization_level,
             ..Default::default()
         }
         .encode_to_vec()

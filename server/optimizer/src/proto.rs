@@ -215,4 +215,6 @@ pub struct SatParameters {
     pub num_workers: Option<i32>,
     #[prost(bool, optional, tag = "167")]
     pub repair_hint: Option<bool>,
+    #[prost(int32, optional, tag = "90")]
+    pub linearization_level: Option<i32>,
 }

@@ -9,7 +9,7 @@ use takt_optimizer::cpsat::SolveStatus;
 use takt_optimizer::ffi::StopHandle;
 use takt_optimizer::formats::{parse_fjs, parse_jobshop};
 use takt_optimizer::model::{Objective, ObjectiveTerm};
-use takt_optimizer::solve::{solve_in_process, InProcess, SolveParams};
+use takt_optimizer::solve::{lp_level, solve_in_process, InProcess, SolveParams};
 use takt_optimizer::worker::{solve_in_child, CancelHandle, WorkerCommand};
 use takt_optimizer::{check, explain_infeasibility, OptimizerError};
 
@@ -32,6 +32,27 @@ fn ft06_is_solved_to_the_optimum_55_and_passes_the_checker() {
     assert_eq!(r.gap, Some(0.0));
     assert_eq!(r.tasks.len(), 36);
     assert!(r.violations.is_empty(), "{:?}", r.violations);
+}
+
+/// The LP level follows the problem: a machine choice gets level 2, a pure job shop CP-SAT's
+/// default; the level reaches the encoded parameters.
+#[test]
+fn a_machine_choice_gets_the_fuller_lp_relaxation_a_job_shop_does_not() {
+    use prost::Message;
+    let fjs = parse_fjs(&common::read("fjsp/brandimarte01.fjs")).expect("parse");
+    assert_eq!(lp_level(&fjs), Some(2));
+    let js = parse_jobshop(&common::read("jobshop/ft06.txt")).expect("parse");
+    assert_eq!(lp_level(&js), None);
+    let sat = takt_optimizer::cpsat::SatParams {
+        linearization_level: lp_level(&fjs),
+        ..Default::default()
+    };
+    let sent =
+        takt_optimizer::proto::SatParameters::decode(sat.encode().as_slice()).expect("decode");
+    assert_eq!(sent.linearization_level, Some(2));
+    let default = takt_optimizer::cpsat::SatParams::default().encode();
+    let sent = takt_optimizer::proto::SatParameters::decode(default.as_slice()).expect("decode");
+    assert_eq!(sent.linearization_level, None);
 }
 
 #[test]
