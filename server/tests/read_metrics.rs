@@ -539,6 +539,116 @@ async fn operator_capacity_and_load_by_hand(pool: PgPool) {
     assert_eq!(strict.severity(0.125), Some(Severity::High));
 }
 
+/// Skill balance and cross-training (METRICS.md). Day shift 06:00–14:00 local, Mon–Fri.
+/// Demand: the one open task needs turning, 200 h on its only machine. Supply: OP-0001 alone
+/// holds turning; from Fri 20 Nov the 30-day forecast has 21 weekdays × 8 h = 168 h → demand /
+/// supply 1.19 → critical, shortage 32 h, gap max(32, 200 − 0.85 × 168) = 57.2 h.
+/// Machining operators without turning, loads in the week of 9 Nov (40 h capacity each):
+/// OP-0002 0 h (0.0), OP-0004 36 h (0.9, too loaded), OP-0005 10 h (0.25), OP-0006 20 h (0.5),
+/// OP-0007 30 h (0.75, fourth, past the limit of three); OP-0003 is idle but in assembly.
+/// → OP-0002 relieves min(57.2, 40) = 40 h, OP-0005 30 h, OP-0006 20 h.
+#[sqlx::test(migrator = "takt_server::db::MIGRATOR")]
+async fn skill_shortage_and_cross_training_by_hand(pool: PgPool) {
+    let p = minimal_plant(&pool).await;
+    sqlx::query("INSERT INTO shift_definitions (code, name, starts_local, ends_local, weekdays) VALUES ('day', 'Day', '06:00', '14:00', '{1,2,3,4,5}')")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO task_machine_options (task_id, machine_id, duration_s) VALUES ($1, $2, 720000)")
+        .bind(p.task)
+        .bind(p.machine)
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO operator_skills (operator_id, skill_id, level) VALUES ($1, $2, 3)")
+        .bind(p.operator)
+        .bind(p.skill)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let assembly: i64 = sqlx::query_scalar(
+        "INSERT INTO departments (code, name) VALUES ('assembly', 'Assembly') RETURNING id",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let mut ids = std::collections::HashMap::new();
+    for (code, department) in [
+        ("OP-0002", p.department),
+        ("OP-0003", assembly),
+        ("OP-0004", p.department),
+        ("OP-0005", p.department),
+        ("OP-0006", p.department),
+        ("OP-0007", p.department),
+    ] {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO operators (code, name, department_id, shift_pattern, contracted_hours_per_week)
+             VALUES ($1, $1, $2, 'day', 40) RETURNING id",
+        )
+        .bind(code)
+        .bind(department)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        ids.insert(code, id);
+    }
+    // Finished work (no demand left) that loads the operators.
+    for (sequence, code, start, end) in [
+        (2, "OP-0004", "2026-11-09T00:00Z", "2026-11-10T12:00Z"),
+        (3, "OP-0005", "2026-11-10T12:00Z", "2026-11-10T22:00Z"),
+        (4, "OP-0006", "2026-11-10T22:00Z", "2026-11-11T18:00Z"),
+        (5, "OP-0007", "2026-11-11T18:00Z", "2026-11-13T00:00Z"),
+    ] {
+        let done = another_task(&pool, &p, sequence).await;
+        sqlx::query("UPDATE tasks SET status = 'done' WHERE id = $1")
+            .bind(done)
+            .execute(&pool)
+            .await
+            .unwrap();
+        assign(&pool, &p, done, start, end, 0, None, None, Some(ids[code])).await;
+    }
+    let c = ctx(&pool, "2026-11-20T12:00Z");
+    let q = GetOperatorWorkload {
+        scope: PlantScope::WholePlant,
+        range: TimeRange::new(at("2026-11-08T23:00Z"), at("2026-11-15T23:00Z")).unwrap(),
+        page: Page::default(),
+        thresholds: OverloadThresholds::default(),
+    };
+    for refresh in [false, true] {
+        if refresh {
+            c.refresh().await.unwrap();
+        }
+        let w = operator_workload::run(&c, &q, true).await.unwrap();
+        assert_eq!(w.skills.len(), 1);
+        let s = &w.skills[0];
+        assert_eq!(s.skill, "turning");
+        assert_eq!((s.demand_h, s.supply_h, s.shortage_h), (200.0, 168.0, 32.0));
+        assert_eq!(s.qualified_operators, 1);
+        assert_eq!(s.severity, Some(Severity::Critical));
+        let got: Vec<(&str, &str, f64, Option<f64>)> = w
+            .cross_training
+            .iter()
+            .map(|t| {
+                (
+                    t.operator.as_str(),
+                    t.skill.as_str(),
+                    t.relieves_h,
+                    t.operator_load,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("OP-0002", "turning", 40.0, Some(0.0)),
+                ("OP-0005", "turning", 30.0, Some(0.25)),
+                ("OP-0006", "turning", 20.0, Some(0.5)),
+            ]
+        );
+        assert!(w.cross_training.iter().all(|t| t.department == "machining"));
+    }
+}
+
 /// The roll-ups serve whole weeks and months and the daily rows the edge days of a range: every
 /// combination must equal the raw computation, row by row (the fixture sits in the week of
 /// 2026-11-09 and in November; the ranges start and end inside other weeks and months).

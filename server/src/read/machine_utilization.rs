@@ -30,6 +30,14 @@ pub struct BucketRow {
     pub machine_id: Option<i64>,
     pub machines: i64,
     pub calendar_s: f64,
+    #[sqlx(flatten)]
+    pub sums: RowSums,
+}
+
+/// The sums a utilization row carries besides its calendar time, named as the SQL names them:
+/// the bucket function and the per-machine view read return the same ones.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RowSums {
     pub downtime_s: f64,
     pub scheduled_s: f64,
     pub setup_s: f64,
@@ -43,6 +51,27 @@ pub struct BucketRow {
     pub ideal_s: f64,
     pub ideal_good_s: f64,
     pub delay_s: f64,
+}
+
+impl RowSums {
+    pub fn seconds(&self, calendar: f64) -> Seconds {
+        Seconds {
+            calendar,
+            downtime: self.downtime_s,
+            scheduled: self.scheduled_s,
+            setup: self.setup_s,
+            actual: self.actual_s,
+            planned: self.planned_s,
+            actual_run: self.actual_run_s,
+            operating: self.operating_s,
+            ideal: self.ideal_s,
+            ideal_good: self.ideal_good_s,
+            good: self.good_qty,
+            scrap: self.scrap_qty,
+            delay: self.delay_s,
+            runs: self.runs_finished,
+        }
+    }
 }
 
 /// Sums of seconds from which every figure follows (METRICS.md, "Machine utilization").
@@ -66,22 +95,7 @@ pub struct Seconds {
 
 impl From<&BucketRow> for Seconds {
     fn from(r: &BucketRow) -> Self {
-        Seconds {
-            calendar: r.calendar_s,
-            downtime: r.downtime_s,
-            scheduled: r.scheduled_s,
-            setup: r.setup_s,
-            actual: r.actual_s,
-            planned: r.planned_s,
-            actual_run: r.actual_run_s,
-            operating: r.operating_s,
-            ideal: r.ideal_s,
-            ideal_good: r.ideal_good_s,
-            good: r.good_qty,
-            scrap: r.scrap_qty,
-            delay: r.delay_s,
-            runs: r.runs_finished,
-        }
+        r.sums.seconds(r.calendar_s)
     }
 }
 
@@ -377,8 +391,8 @@ async fn per_machine_from_function(
             trend.entry(id).or_default().push(TrendPoint {
                 span_start: r.span_start,
                 span_end: r.span_end,
-                available_s: r.calendar_s - r.downtime_s,
-                actual_s: r.actual_s,
+                available_s: r.calendar_s - r.sums.downtime_s,
+                actual_s: r.sums.actual_s,
             });
         }
     }
@@ -487,19 +501,8 @@ struct PieceRow {
     machine_id: i64,
     grain: Option<String>,
     piece_start: Option<DateTime<Utc>>,
-    downtime_s: f64,
-    scheduled_s: f64,
-    setup_s: f64,
-    actual_s: f64,
-    runs_finished: i64,
-    planned_s: f64,
-    actual_run_s: f64,
-    operating_s: f64,
-    good_qty: i64,
-    scrap_qty: i64,
-    ideal_s: f64,
-    ideal_good_s: f64,
-    delay_s: f64,
+    #[sqlx(flatten)]
+    sums: RowSums,
 }
 
 /// The 14 sums of a view row, in `Seconds` order.
@@ -604,25 +607,7 @@ async fn per_machine_from_views(
     let mut pieces: HashMap<i64, Vec<(f64, f64)>> = HashMap::new();
     for r in &rows {
         let Some(grain) = r.grain.as_deref() else {
-            totals.insert(
-                r.machine_id,
-                Seconds {
-                    calendar,
-                    downtime: r.downtime_s,
-                    scheduled: r.scheduled_s,
-                    setup: r.setup_s,
-                    actual: r.actual_s,
-                    planned: r.planned_s,
-                    actual_run: r.actual_run_s,
-                    operating: r.operating_s,
-                    ideal: r.ideal_s,
-                    ideal_good: r.ideal_good_s,
-                    good: r.good_qty,
-                    scrap: r.scrap_qty,
-                    delay: r.delay_s,
-                    runs: r.runs_finished,
-                },
-            );
+            totals.insert(r.machine_id, r.sums.seconds(calendar));
             continue;
         };
         let grain = match grain {
@@ -637,8 +622,8 @@ async fn per_machine_from_views(
             let slots = pieces
                 .entry(r.machine_id)
                 .or_insert_with(|| vec![(0.0, 0.0); spans.len()]);
-            slots[i].0 += r.actual_s;
-            slots[i].1 += r.downtime_s;
+            slots[i].0 += r.sums.actual_s;
+            slots[i].1 += r.sums.downtime_s;
         }
     }
     let span_times: Vec<(DateTime<Utc>, DateTime<Utc>)> = spans

@@ -2,7 +2,7 @@
 //! and department; the 30-day availability forecast; skill demand vs supply; overloads and
 //! cross-training. Assigned time of closed days comes from `mv_daily_operator_workload`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
@@ -101,45 +101,16 @@ pub async fn run(
     let now = ctx.now();
     let department = ctx.department_id(&q.scope).await?;
     let (from, to) = ctx.align(&q.range, BucketSize::Day);
-    let sql = format!(
-        r#"{SHIFTS_SQL},
-        cap AS (SELECT operator_id, sum(shift_s - absent_s) AS capacity_s, sum(absent_s) AS absent_s
-                FROM per_shift GROUP BY operator_id),
-        cfg AS (SELECT CASE WHEN $4 THEN least(greatest(mv_covers_before, $2), $3) ELSE $2 END AS live_from
-                FROM read_model_state),
-        assigned AS (
-            SELECT operator_id, sum(s)::float8 AS assigned_s FROM (
-                SELECT v.operator_id, v.assigned_s AS s
-                FROM mv_daily_operator_workload v, cfg
-                WHERE v.day_start >= $2 AND v.day_start < cfg.live_from
-                  AND ($1::BIGINT IS NULL OR v.department_id = $1)
-                UNION ALL
-                SELECT a.operator_id,
-                       extract(epoch FROM least(a.scheduled_end, $3) - greatest(a.scheduled_start, cfg.live_from))
-                FROM assignments a, cfg
-                WHERE a.schedule_id = (SELECT id FROM schedules WHERE is_live)
-                  AND a.operator_id IN (SELECT id FROM ops)
-                  AND a.scheduled_end > cfg.live_from AND a.scheduled_start < $3
-            ) x GROUP BY operator_id
-        )
-        SELECT o.id, o.code, o.name, d.code AS department, o.shift_pattern,
-               coalesce(a.assigned_s, 0)::float8 AS assigned_s,
-               coalesce(c.capacity_s, 0)::float8 AS capacity_s,
-               coalesce(c.absent_s, 0)::float8 AS absent_s
-        FROM operators o JOIN ops ON ops.id = o.id
-        JOIN departments d ON d.id = o.department_id
-        LEFT JOIN cap c ON c.operator_id = o.id
-        LEFT JOIN assigned a ON a.operator_id = o.id
-        ORDER BY o.id"#
-    );
-    let rows: Vec<OperatorRow> = sqlx::query_as(&sql)
-        .bind(department)
-        .bind(from)
-        .bind(to)
-        .bind(use_views)
-        .fetch_all(&ctx.pool)
-        .await
-        .map_err(store_error)?;
+    // Forecast and skill supply: the next 30 local days from today.
+    let f_from = ctx.local_midnight(now);
+    let f_to =
+        ctx.midnight_of(now.with_timezone(&ctx.tz).date_naive() + Duration::days(FORECAST_DAYS));
+    // Three independent statements, side by side on the pool.
+    let (rows, forecast, skills) = tokio::try_join!(
+        operator_rows(ctx, department, from, to, use_views),
+        forecast(ctx, department, f_from, f_to),
+        skills(ctx, department, f_from, f_to),
+    )?;
 
     let mut loads: Vec<(i64, OperatorLoad)> = rows
         .iter()
@@ -185,12 +156,6 @@ pub async fn run(
             .then_with(|| load_key(b).total_cmp(&load_key(a)))
     });
 
-    // Forecast: the next 30 local days from today.
-    let f_from = ctx.local_midnight(now);
-    let f_to =
-        ctx.midnight_of(now.with_timezone(&ctx.tz).date_naive() + Duration::days(FORECAST_DAYS));
-    let forecast = forecast(ctx, department, f_from, f_to).await?;
-    let skills = skills(ctx, department, f_from, f_to).await?;
     let cross_training = cross_training(ctx, &skills, &loads).await?;
     let skills = skills.into_iter().map(|(_, s)| s).collect();
 
@@ -205,6 +170,56 @@ pub async fn run(
         overloaded,
         cross_training,
     })
+}
+
+/// Assigned time (views for closed days, live after) and rostered capacity per operator in
+/// scope over [from, to).
+async fn operator_rows(
+    ctx: &ReadContext,
+    department: Option<i64>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    use_views: bool,
+) -> Result<Vec<OperatorRow>, AppError> {
+    let sql = format!(
+        r#"{SHIFTS_SQL},
+        cap AS (SELECT operator_id, sum(shift_s - absent_s) AS capacity_s, sum(absent_s) AS absent_s
+                FROM per_shift GROUP BY operator_id),
+        cfg AS (SELECT CASE WHEN $4 THEN least(greatest(mv_covers_before, $2), $3) ELSE $2 END AS live_from
+                FROM read_model_state),
+        assigned AS (
+            SELECT operator_id, sum(s)::float8 AS assigned_s FROM (
+                SELECT v.operator_id, v.assigned_s AS s
+                FROM mv_daily_operator_workload v, cfg
+                WHERE v.day_start >= $2 AND v.day_start < cfg.live_from
+                  AND ($1::BIGINT IS NULL OR v.department_id = $1)
+                UNION ALL
+                SELECT a.operator_id,
+                       extract(epoch FROM least(a.scheduled_end, $3) - greatest(a.scheduled_start, cfg.live_from))
+                FROM assignments a, cfg
+                WHERE a.schedule_id = (SELECT id FROM schedules WHERE is_live)
+                  AND a.operator_id IN (SELECT id FROM ops)
+                  AND a.scheduled_end > cfg.live_from AND a.scheduled_start < $3
+            ) x GROUP BY operator_id
+        )
+        SELECT o.id, o.code, o.name, d.code AS department, o.shift_pattern,
+               coalesce(a.assigned_s, 0)::float8 AS assigned_s,
+               coalesce(c.capacity_s, 0)::float8 AS capacity_s,
+               coalesce(c.absent_s, 0)::float8 AS absent_s
+        FROM operators o JOIN ops ON ops.id = o.id
+        JOIN departments d ON d.id = o.department_id
+        LEFT JOIN cap c ON c.operator_id = o.id
+        LEFT JOIN assigned a ON a.operator_id = o.id
+        ORDER BY o.id"#
+    );
+    sqlx::query_as(&sql)
+        .bind(department)
+        .bind(from)
+        .bind(to)
+        .bind(use_views)
+        .fetch_all(&ctx.pool)
+        .await
+        .map_err(store_error)
 }
 
 fn load_key(l: &OperatorLoad) -> f64 {
@@ -361,25 +376,37 @@ async fn cross_training(
     skills: &[((i64, Option<i64>), SkillBalance)],
     loads: &[(i64, OperatorLoad)],
 ) -> Result<Vec<CrossTraining>, AppError> {
+    let short: Vec<&((i64, Option<i64>), SkillBalance)> = skills
+        .iter()
+        .filter(|(_, s)| matches!(s.severity, Some(Severity::Critical | Severity::High)))
+        .collect();
+    if short.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Who lacks each short skill, in the skill's department: one statement for all of them.
+    let skill_ids: Vec<i64> = short.iter().map(|((id, _), _)| *id).collect();
+    let departments: Vec<Option<i64>> = short.iter().map(|((_, d), _)| *d).collect();
+    let pairs: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT s.skill_id, o.id FROM unnest($1::BIGINT[], $2::BIGINT[]) AS s(skill_id, department_id)
+         JOIN operators o ON o.active AND (s.department_id IS NULL OR o.department_id = s.department_id)
+         WHERE NOT EXISTS (SELECT 1 FROM operator_skills os
+                           WHERE os.operator_id = o.id AND os.skill_id = s.skill_id)",
+    )
+    .bind(&skill_ids)
+    .bind(&departments)
+    .fetch_all(&ctx.pool)
+    .await
+    .map_err(store_error)?;
+    let lacking: HashSet<(i64, i64)> = pairs.into_iter().collect();
+
     let mut out = Vec::new();
-    for ((skill_id, department_id), s) in skills {
-        if !matches!(s.severity, Some(Severity::Critical | Severity::High)) {
-            continue;
-        }
+    for ((skill_id, _), s) in short {
         let gap_h = (s.demand_h - 0.85 * s.supply_h).max(s.shortage_h);
-        let lacking: Vec<i64> = sqlx::query_scalar(
-            "SELECT o.id FROM operators o
-             WHERE o.active AND ($2::BIGINT IS NULL OR o.department_id = $2)
-               AND NOT EXISTS (SELECT 1 FROM operator_skills os WHERE os.operator_id = o.id AND os.skill_id = $1)",
-        )
-        .bind(skill_id)
-        .bind(department_id)
-        .fetch_all(&ctx.pool)
-        .await
-        .map_err(store_error)?;
         let mut candidates: Vec<&(i64, OperatorLoad)> = loads
             .iter()
-            .filter(|(id, l)| lacking.contains(id) && l.load.is_some_and(|x| x < 0.8))
+            .filter(|(id, l)| {
+                lacking.contains(&(*skill_id, *id)) && l.load.is_some_and(|x| x < 0.8)
+            })
             .collect();
         candidates.sort_by(|a, b| {
             load_key(&a.1)
