@@ -406,3 +406,55 @@ async fn domain_events_are_append_only(pool: PgPool) {
         .unwrap();
     assert_eq!(kept, 1);
 }
+
+/// Skill demand reads each task's fastest machine option from the task; the options' triggers
+/// keep it equal to the minimum over the options through inserts, updates and deletes.
+#[sqlx::test(migrator = "takt_server::db::MIGRATOR")]
+async fn a_task_knows_its_fastest_machine_option(pool: PgPool) {
+    let p = minimal_plant(&pool).await;
+    let second: i64 = sqlx::query_scalar(
+        "INSERT INTO machines (code, name, department_id, machine_type, ideal_units_per_hour, commissioned_on)
+         VALUES ('LATHE-02', 'Lathe 2', $1, 'lathe', 12, '2020-01-01') RETURNING id",
+    )
+    .bind(p.department)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let fastest = |pool: PgPool| async move {
+        sqlx::query_scalar::<_, Option<i32>>("SELECT fastest_option_s FROM tasks WHERE id = $1")
+            .bind(p.task)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    };
+    assert_eq!(fastest(pool.clone()).await, None, "no option yet");
+    sqlx::query("INSERT INTO task_machine_options (task_id, machine_id, duration_s) VALUES ($1, $2, 900), ($1, $3, 600)")
+        .bind(p.task)
+        .bind(p.machine)
+        .bind(second)
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(fastest(pool.clone()).await, Some(600));
+    sqlx::query("UPDATE task_machine_options SET duration_s = 1200 WHERE machine_id = $1")
+        .bind(second)
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        fastest(pool.clone()).await,
+        Some(900),
+        "the other machine is now faster"
+    );
+    sqlx::query("DELETE FROM task_machine_options WHERE machine_id = $1")
+        .bind(p.machine)
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(fastest(pool.clone()).await, Some(1200));
+    sqlx::query("DELETE FROM task_machine_options")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(fastest(pool.clone()).await, None, "no option left");
+}

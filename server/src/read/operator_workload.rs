@@ -28,19 +28,26 @@ const SHIFTS_SQL: &str = r#"
         SELECT o.id, o.shift_pattern, o.overtime_eligible FROM operators o
         WHERE o.active AND ($1::BIGINT IS NULL OR o.department_id = $1)
     ),
-    -- Materialized: each shift's range is computed once, not again in every join test.
+    -- Each shift definition's occurrences in the window, clipped to it: a few rows per day, so
+    -- the time-zone arithmetic runs once per day and shift, not once per operator.
+    slots AS MATERIALIZED (
+        SELECT * FROM (
+            SELECT sd.code, d::date AS day,
+                   tstzrange((d + sd.starts_local) AT TIME ZONE tz.tz,
+                             (d + sd.ends_local + CASE WHEN sd.ends_local <= sd.starts_local
+                                                       THEN interval '1 day' ELSE interval '0' END)
+                             AT TIME ZONE tz.tz) * tstzrange($2, $3) AS r
+            FROM tz,
+                 generate_series((($2 AT TIME ZONE tz.tz)::date - 1)::timestamp,
+                                 (($3 AT TIME ZONE tz.tz)::date)::timestamp, interval '1 day') d
+            JOIN shift_definitions sd ON extract(isodow FROM d)::smallint = ANY (sd.weekdays)
+        ) x WHERE NOT isempty(r)
+    ),
+    -- One shift per operator and local day: a pattern names one shift definition.
     shifts AS MATERIALIZED (
-        SELECT o.id AS operator_id, o.overtime_eligible, d::date AS day,
-               tstzrange((d + sd.starts_local) AT TIME ZONE tz.tz,
-                         (d + sd.ends_local + CASE WHEN sd.ends_local <= sd.starts_local
-                                                   THEN interval '1 day' ELSE interval '0' END)
-                         AT TIME ZONE tz.tz) * tstzrange($2, $3) AS r
-        FROM ops o, tz,
-             generate_series((($2 AT TIME ZONE tz.tz)::date - 1)::timestamp,
-                             (($3 AT TIME ZONE tz.tz)::date)::timestamp, interval '1 day') d
-        JOIN shift_definitions sd ON TRUE
-        WHERE sd.code = CASE WHEN o.shift_pattern = 'flexible' THEN 'day' ELSE o.shift_pattern END
-          AND extract(isodow FROM d)::smallint = ANY (sd.weekdays)
+        SELECT o.id AS operator_id, o.overtime_eligible, sl.day, sl.r
+        FROM ops o
+        JOIN slots sl ON sl.code = CASE WHEN o.shift_pattern = 'flexible' THEN 'day' ELSE o.shift_pattern END
     ),
     -- Each operator's absences merged into disjoint ranges, so the overlaps with a shift add up
     -- to the absent time without double counting.
@@ -50,13 +57,18 @@ const SHIFTS_SQL: &str = r#"
         WHERE ab.ends_at > $2 AND ab.starts_at < $3
         GROUP BY ab.operator_id
     ),
-    per_shift AS MATERIALIZED (
+    -- Absent time of the few shifts an absence touches; every other shift is fully present.
+    absent_per_shift AS (
+        SELECT s.operator_id, s.day,
+               sum(extract(epoch FROM upper(a.r * s.r) - lower(a.r * s.r)))::float8 AS absent_s
+        FROM absent a JOIN shifts s ON s.operator_id = a.operator_id AND s.r && a.r
+        GROUP BY s.operator_id, s.day
+    ),
+    per_shift AS (
         SELECT s.operator_id, s.overtime_eligible, s.day,
                extract(epoch FROM upper(s.r) - lower(s.r))::float8 AS shift_s,
-               coalesce(sum(extract(epoch FROM upper(a.r * s.r) - lower(a.r * s.r))), 0)::float8 AS absent_s
-        FROM shifts s LEFT JOIN absent a ON a.operator_id = s.operator_id AND a.r && s.r
-        WHERE NOT isempty(s.r)
-        GROUP BY s.operator_id, s.overtime_eligible, s.day, s.r
+               coalesce(x.absent_s, 0)::float8 AS absent_s
+        FROM shifts s LEFT JOIN absent_per_shift x ON x.operator_id = s.operator_id AND x.day = s.day
     )
 "#;
 
@@ -274,7 +286,8 @@ async fn forecast(
         r#"{SHIFTS_SQL}
         SELECT day, sum(shift_s - absent_s)::float8 AS available_s, sum(absent_s)::float8 AS absent_s,
                count(*) FILTER (WHERE overtime_eligible AND shift_s > absent_s) AS overtime_shifts,
-               count(DISTINCT operator_id) FILTER (WHERE shift_s > absent_s) AS operators_available
+               -- One shift per operator and day: counting shifts counts operators.
+               count(*) FILTER (WHERE shift_s > absent_s) AS operators_available
         FROM per_shift GROUP BY day ORDER BY day"#
     );
     let rows: Vec<ForecastRow> = sqlx::query_as(&sql)
@@ -321,8 +334,7 @@ async fn skills(
         r#"{SHIFTS_SQL},
         avail AS (SELECT operator_id, sum(shift_s - absent_s) AS s FROM per_shift GROUP BY operator_id),
         demand AS (
-            SELECT t.required_skill_id AS skill_id, sum(x.s)::float8 AS s FROM tasks t
-            JOIN LATERAL (SELECT min(o.duration_s) AS s FROM task_machine_options o WHERE o.task_id = t.id) x ON TRUE
+            SELECT t.required_skill_id AS skill_id, sum(t.fastest_option_s)::float8 AS s FROM tasks t
             WHERE t.status IN ('pending', 'ready', 'in_progress')
               AND ($1::BIGINT IS NULL OR t.department_id = $1)
             GROUP BY 1
