@@ -497,6 +497,17 @@ async fn operator_capacity_and_load_by_hand(pool: PgPool) {
         .execute(&pool)
         .await
         .unwrap();
+    // In the forecast: all of Mon 23 Nov, and 08:00–10:00 local on Tue 24 Nov.
+    sqlx::query("INSERT INTO operator_absences (operator_id, kind, starts_at, ends_at) VALUES ($1, 'vacation', '2026-11-22T23:00Z', '2026-11-23T23:00Z'), ($1, 'other', '2026-11-24T07:00Z', '2026-11-24T09:00Z')")
+        .bind(p.operator)
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE operators SET overtime_eligible = TRUE WHERE id = $1")
+        .bind(p.operator)
+        .execute(&pool)
+        .await
+        .unwrap();
     assign(
         &pool,
         &p,
@@ -529,9 +540,25 @@ async fn operator_capacity_and_load_by_hand(pool: PgPool) {
         assert_eq!(o.overload, None);
         assert_eq!(w.by_shift_pattern[0].key, "day");
         assert_eq!(w.by_department[0].capacity_h, 32.0);
-        // Forecast from Fri 20 Nov: 30 days hold 21 weekdays (20 Nov … 19 Dec) × 8 h.
+        // Forecast from Fri 20 Nov: 30 days hold 21 weekdays (20 Nov … 19 Dec) × 8 h, less the
+        // whole of Mon 23 Nov (vacation) and 2 h on Tue 24 Nov.
         let total: f64 = w.forecast.iter().map(|d| d.available_h).sum();
-        assert_eq!(total, 21.0 * 8.0);
+        assert_eq!(total, 21.0 * 8.0 - 8.0 - 2.0);
+        assert_eq!(w.forecast.len(), 21, "a row per rostered day");
+        let day = |d: &str| {
+            let d: chrono::NaiveDate = d.parse().unwrap();
+            let f = w.forecast.iter().find(|f| f.day == d).unwrap();
+            (
+                f.available_h,
+                f.absent_h,
+                f.operators_available,
+                f.overtime_h,
+            )
+        };
+        // Overtime-eligible: 2 h per shift the operator is there for at all.
+        assert_eq!(day("2026-11-20"), (8.0, 0.0, 1, 2.0));
+        assert_eq!(day("2026-11-23"), (0.0, 8.0, 0, 0.0));
+        assert_eq!(day("2026-11-24"), (6.0, 2.0, 1, 2.0));
         // The one open task (J-1 Turn) has no machine options → no demand hours; supply 0.
         assert!(w.skills.iter().all(|s| s.shortage_h == 0.0));
     }

@@ -20,8 +20,9 @@ pub const OVERTIME_H_PER_SHIFT: f64 = 2.0;
 /// Days the availability forecast and the skill supply look ahead.
 pub const FORECAST_DAYS: i64 = 30;
 
-/// Rostered shifts of operators in scope, clipped to [$2, $3), minus absences. $1 department.
-/// One row per operator and local day; flexible operators are rostered on the day shift.
+/// `roster`: the rostered shifts of operators in scope, clipped to [$2, $3), and the absences
+/// that take time off them, as rows to sum per operator or per day. $1 department. Flexible
+/// operators are rostered on the day shift.
 const SHIFTS_SQL: &str = r#"
     WITH tz AS MATERIALIZED (SELECT read_model_tz() AS tz),
     ops AS (
@@ -43,12 +44,6 @@ const SHIFTS_SQL: &str = r#"
             JOIN shift_definitions sd ON extract(isodow FROM d)::smallint = ANY (sd.weekdays)
         ) x WHERE NOT isempty(r)
     ),
-    -- One shift per operator and local day: a pattern names one shift definition.
-    shifts AS MATERIALIZED (
-        SELECT o.id AS operator_id, o.overtime_eligible, sl.day, sl.r
-        FROM ops o
-        JOIN slots sl ON sl.code = CASE WHEN o.shift_pattern = 'flexible' THEN 'day' ELSE o.shift_pattern END
-    ),
     -- Each operator's absences merged into disjoint ranges, so the overlaps with a shift add up
     -- to the absent time without double counting.
     absent AS (
@@ -57,18 +52,30 @@ const SHIFTS_SQL: &str = r#"
         WHERE ab.ends_at > $2 AND ab.starts_at < $3
         GROUP BY ab.operator_id
     ),
-    -- Absent time of the few shifts an absence touches; every other shift is fully present.
-    absent_per_shift AS (
-        SELECT s.operator_id, s.day,
-               sum(extract(epoch FROM upper(a.r * s.r) - lower(a.r * s.r)))::float8 AS absent_s
-        FROM absent a JOIN shifts s ON s.operator_id = a.operator_id AND s.r && a.r
-        GROUP BY s.operator_id, s.day
+    -- The few shifts an absence touches, with their absent time. An operator works one shift
+    -- per local day: a pattern names one shift definition.
+    absent_shifts AS (
+        SELECT a.operator_id, o.overtime_eligible, sl.day,
+               extract(epoch FROM upper(sl.r) - lower(sl.r))::float8 AS shift_s,
+               sum(extract(epoch FROM upper(a.r * sl.r) - lower(a.r * sl.r)))::float8 AS absent_s
+        FROM absent a JOIN ops o ON o.id = a.operator_id
+        JOIN slots sl ON sl.code = CASE WHEN o.shift_pattern = 'flexible' THEN 'day' ELSE o.shift_pattern END
+                     AND sl.r && a.r
+        GROUP BY a.operator_id, o.overtime_eligible, sl.day, sl.r
     ),
-    per_shift AS (
-        SELECT s.operator_id, s.overtime_eligible, s.day,
-               extract(epoch FROM upper(s.r) - lower(s.r))::float8 AS shift_s,
-               coalesce(x.absent_s, 0)::float8 AS absent_s
-        FROM shifts s LEFT JOIN absent_per_shift x ON x.operator_id = s.operator_id AND x.day = s.day
+    -- The roster as rows that add up: one per shift (its length, present 1) and one per shift an
+    -- absence touches (its absent time, present −1 when the whole shift is missed). Sums per
+    -- operator or per day then need no join of every shift with the absences.
+    roster AS (
+        SELECT o.id AS operator_id, o.overtime_eligible, sl.day,
+               extract(epoch FROM upper(sl.r) - lower(sl.r))::float8 AS shift_s,
+               0::float8 AS absent_s, 1 AS present
+        FROM ops o
+        JOIN slots sl ON sl.code = CASE WHEN o.shift_pattern = 'flexible' THEN 'day' ELSE o.shift_pattern END
+        UNION ALL
+        SELECT operator_id, overtime_eligible, day, 0, absent_s,
+               CASE WHEN absent_s >= shift_s THEN -1 ELSE 0 END
+        FROM absent_shifts
     )
 "#;
 
@@ -196,7 +203,7 @@ async fn operator_rows(
     let sql = format!(
         r#"{SHIFTS_SQL},
         cap AS (SELECT operator_id, sum(shift_s - absent_s) AS capacity_s, sum(absent_s) AS absent_s
-                FROM per_shift GROUP BY operator_id),
+                FROM roster GROUP BY operator_id),
         cfg AS (SELECT CASE WHEN $4 THEN least(greatest(mv_covers_before, $2), $3) ELSE $2 END AS live_from
                 FROM read_model_state),
         assigned AS (
@@ -285,10 +292,10 @@ async fn forecast(
     let sql = format!(
         r#"{SHIFTS_SQL}
         SELECT day, sum(shift_s - absent_s)::float8 AS available_s, sum(absent_s)::float8 AS absent_s,
-               count(*) FILTER (WHERE overtime_eligible AND shift_s > absent_s) AS overtime_shifts,
-               -- One shift per operator and day: counting shifts counts operators.
-               count(*) FILTER (WHERE shift_s > absent_s) AS operators_available
-        FROM per_shift GROUP BY day ORDER BY day"#
+               -- One shift per operator and day: the shifts not wholly missed count operators.
+               coalesce(sum(present) FILTER (WHERE overtime_eligible), 0)::bigint AS overtime_shifts,
+               sum(present)::bigint AS operators_available
+        FROM roster GROUP BY day ORDER BY day"#
     );
     let rows: Vec<ForecastRow> = sqlx::query_as(&sql)
         .bind(department)
@@ -332,7 +339,7 @@ async fn skills(
 ) -> Result<Vec<((i64, Option<i64>), SkillBalance)>, AppError> {
     let sql = format!(
         r#"{SHIFTS_SQL},
-        avail AS (SELECT operator_id, sum(shift_s - absent_s) AS s FROM per_shift GROUP BY operator_id),
+        avail AS (SELECT operator_id, sum(shift_s - absent_s) AS s FROM roster GROUP BY operator_id),
         demand AS (
             SELECT t.required_skill_id AS skill_id, sum(t.fastest_option_s)::float8 AS s FROM tasks t
             WHERE t.status IN ('pending', 'ready', 'in_progress')
