@@ -46,22 +46,23 @@ const SHIFTS_SQL: &str = r#"
     ),
     -- Each operator's absences merged into disjoint ranges, so the overlaps with a shift add up
     -- to the absent time without double counting.
-    absent AS (
-        SELECT ab.operator_id, unnest(range_agg(tstzrange(ab.starts_at, ab.ends_at))) AS r
+    -- Materialized, so the few absences meet the few slots (not every operator's shifts).
+    absent AS MATERIALIZED (
+        SELECT ab.operator_id, o.overtime_eligible,
+               CASE WHEN o.shift_pattern = 'flexible' THEN 'day' ELSE o.shift_pattern END AS code,
+               unnest(range_agg(tstzrange(ab.starts_at, ab.ends_at))) AS r
         FROM operator_absences ab JOIN ops o ON o.id = ab.operator_id
         WHERE ab.ends_at > $2 AND ab.starts_at < $3
-        GROUP BY ab.operator_id
+        GROUP BY ab.operator_id, o.overtime_eligible, o.shift_pattern
     ),
     -- The few shifts an absence touches, with their absent time. An operator works one shift
     -- per local day: a pattern names one shift definition.
     absent_shifts AS (
-        SELECT a.operator_id, o.overtime_eligible, sl.day,
+        SELECT a.operator_id, a.overtime_eligible, sl.day,
                extract(epoch FROM upper(sl.r) - lower(sl.r))::float8 AS shift_s,
                sum(extract(epoch FROM upper(a.r * sl.r) - lower(a.r * sl.r)))::float8 AS absent_s
-        FROM absent a JOIN ops o ON o.id = a.operator_id
-        JOIN slots sl ON sl.code = CASE WHEN o.shift_pattern = 'flexible' THEN 'day' ELSE o.shift_pattern END
-                     AND sl.r && a.r
-        GROUP BY a.operator_id, o.overtime_eligible, sl.day, sl.r
+        FROM absent a JOIN slots sl ON sl.code = a.code AND sl.r && a.r
+        GROUP BY a.operator_id, a.overtime_eligible, sl.day, sl.r
     ),
     -- The roster as rows that add up: one per shift (its length, present 1) and one per shift an
     -- absence touches (its absent time, present −1 when the whole shift is missed). Sums per
