@@ -149,19 +149,15 @@ struct Builder<'p> {
 /// Builds the model.
 pub fn build(p: &Problem, opts: &BuildOptions) -> BuiltModel {
     let computed = compute_horizon(p);
-    let mut horizon = match p.horizon() {
+    let horizon = match p.horizon() {
         Some(user) if !opts.explain => user.max(1),
         Some(user) => user.max(computed),
         None => computed,
     };
-    // A dispatching-rule upper bound tightens every time domain on a job shop (one machine per
-    // task): measured better there (la27 1240 vs 1248, la29 1170 vs 1195 at 30 s). With machine
-    // choice it only bounds the makespan: tightening every domain cost mk10 223 vs 213.
-    let flexible = p.tasks().iter().any(|t| t.modes.len() > 1);
+    // A dispatching-rule upper bound only bounds the makespan. Tightening every time domain
+    // with it cost mk10 223 vs 213 and kept ft10's proof out of reach (bound stuck near 830 at
+    // 30 s, against a proof in 17–27 s without it).
     let makespan_bound = opts.end_upper_bound.filter(|_| !opts.explain);
-    if let Some(ub) = makespan_bound.filter(|_| !flexible) {
-        horizon = horizon.min(ub.max(1));
-    }
     let mut b = Builder {
         p,
         cp: CpModelBuilder::new(),
@@ -188,7 +184,7 @@ pub fn build(p: &Problem, opts: &BuildOptions) -> BuiltModel {
     add_frozen_work(&mut b);
     add_horizon(&mut b);
     let makespan = add_makespan(&mut b);
-    if let Some(ub) = makespan_bound.filter(|_| flexible) {
+    if let Some(ub) = makespan_bound {
         b.cp.add_le(makespan, ub);
     }
     let terms: Vec<(ObjectiveTerm, LinearExpr)> = opts
