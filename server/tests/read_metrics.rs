@@ -482,6 +482,16 @@ async fn job_flow_by_hand(pool: PgPool) {
     }
 }
 
+/// Operator load of the whole plant over the local week of Mon 9 Nov 2026.
+fn whole_plant_week_of_9_nov() -> GetOperatorWorkload {
+    GetOperatorWorkload {
+        scope: PlantScope::WholePlant,
+        range: TimeRange::new(at("2026-11-08T23:00Z"), at("2026-11-15T23:00Z")).unwrap(),
+        page: Page::default(),
+        thresholds: OverloadThresholds::default(),
+    }
+}
+
 /// Shifts: day 06:00–14:00 local, Mon–Fri. Week of Mon 9 Nov local: 5 shifts × 8 h = 40 h; sick
 /// all of Wed 11 Nov (local) → capacity 32 h. Assigned: 10 Nov 06:00–10:00Z = 4 h → load 0.125.
 /// The same operator with 36 h assigned would be at 1.125 → high (≥ 1.0, < 1.2).
@@ -521,12 +531,7 @@ async fn operator_capacity_and_load_by_hand(pool: PgPool) {
     )
     .await;
     let c = ctx(&pool, "2026-11-20T12:00Z");
-    let q = GetOperatorWorkload {
-        scope: PlantScope::WholePlant,
-        range: TimeRange::new(at("2026-11-08T23:00Z"), at("2026-11-15T23:00Z")).unwrap(),
-        page: Page::default(),
-        thresholds: OverloadThresholds::default(),
-    };
+    let q = whole_plant_week_of_9_nov();
     for refresh in [false, true] {
         if refresh {
             c.refresh().await.unwrap();
@@ -635,12 +640,7 @@ async fn skill_shortage_and_cross_training_by_hand(pool: PgPool) {
         assign(&pool, &p, done, start, end, 0, None, None, Some(ids[code])).await;
     }
     let c = ctx(&pool, "2026-11-20T12:00Z");
-    let q = GetOperatorWorkload {
-        scope: PlantScope::WholePlant,
-        range: TimeRange::new(at("2026-11-08T23:00Z"), at("2026-11-15T23:00Z")).unwrap(),
-        page: Page::default(),
-        thresholds: OverloadThresholds::default(),
-    };
+    let q = whole_plant_week_of_9_nov();
     for refresh in [false, true] {
         if refresh {
             c.refresh().await.unwrap();
