@@ -9,28 +9,23 @@ FROM (SELECT task_id, min(duration_s) AS s FROM task_machine_options GROUP BY ta
 WHERE m.task_id = t.id;
 
 -- Recomputes the tasks whose options a statement changed; writes only where the value moved
--- (a bulk load that already sets it costs one index probe per task, no writes).
+-- (a bulk load that already sets it costs one index probe per task, no writes). Each trigger
+-- names only its own transition tables, so each is read in its own branch.
 CREATE FUNCTION tasks_keep_fastest_option() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    changed BIGINT[] := '{}';
 BEGIN
-    IF TG_OP = 'UPDATE' THEN
-        UPDATE tasks t SET fastest_option_s = m.s
-        FROM (SELECT c.task_id,
-                     (SELECT min(o.duration_s) FROM task_machine_options o WHERE o.task_id = c.task_id) AS s
-              FROM (SELECT task_id FROM options_before UNION SELECT task_id FROM options_after) c) m
-        WHERE t.id = m.task_id AND t.fastest_option_s IS DISTINCT FROM m.s;
-    ELSIF TG_OP = 'INSERT' THEN
-        UPDATE tasks t SET fastest_option_s = m.s
-        FROM (SELECT c.task_id,
-                     (SELECT min(o.duration_s) FROM task_machine_options o WHERE o.task_id = c.task_id) AS s
-              FROM (SELECT DISTINCT task_id FROM options_after) c) m
-        WHERE t.id = m.task_id AND t.fastest_option_s IS DISTINCT FROM m.s;
-    ELSE
-        UPDATE tasks t SET fastest_option_s = m.s
-        FROM (SELECT c.task_id,
-                     (SELECT min(o.duration_s) FROM task_machine_options o WHERE o.task_id = c.task_id) AS s
-              FROM (SELECT DISTINCT task_id FROM options_before) c) m
-        WHERE t.id = m.task_id AND t.fastest_option_s IS DISTINCT FROM m.s;
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        changed := changed || ARRAY(SELECT DISTINCT task_id FROM options_before);
     END IF;
+    IF TG_OP IN ('UPDATE', 'INSERT') THEN
+        changed := changed || ARRAY(SELECT DISTINCT task_id FROM options_after);
+    END IF;
+    UPDATE tasks t SET fastest_option_s = m.s
+    FROM (SELECT c.task_id,
+                 (SELECT min(o.duration_s) FROM task_machine_options o WHERE o.task_id = c.task_id) AS s
+          FROM (SELECT DISTINCT unnest(changed) AS task_id) c) m
+    WHERE t.id = m.task_id AND t.fastest_option_s IS DISTINCT FROM m.s;
     RETURN NULL;
 END $$;
 

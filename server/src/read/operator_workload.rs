@@ -26,7 +26,10 @@ pub const FORECAST_DAYS: i64 = 30;
 const SHIFTS_SQL: &str = r#"
     WITH tz AS MATERIALIZED (SELECT read_model_tz() AS tz),
     ops AS (
-        SELECT o.id, o.shift_pattern, o.overtime_eligible FROM operators o
+        -- code: the shift definition the operator works (flexible operators: the day shift).
+        SELECT o.id, o.overtime_eligible,
+               CASE WHEN o.shift_pattern = 'flexible' THEN 'day' ELSE o.shift_pattern END AS code
+        FROM operators o
         WHERE o.active AND ($1::BIGINT IS NULL OR o.department_id = $1)
     ),
     -- Each shift definition's occurrences in the window, clipped to it: a few rows per day, so
@@ -48,12 +51,11 @@ const SHIFTS_SQL: &str = r#"
     -- to the absent time without double counting.
     -- Materialized, so the few absences meet the few slots (not every operator's shifts).
     absent AS MATERIALIZED (
-        SELECT ab.operator_id, o.overtime_eligible,
-               CASE WHEN o.shift_pattern = 'flexible' THEN 'day' ELSE o.shift_pattern END AS code,
+        SELECT ab.operator_id, o.overtime_eligible, o.code,
                unnest(range_agg(tstzrange(ab.starts_at, ab.ends_at))) AS r
         FROM operator_absences ab JOIN ops o ON o.id = ab.operator_id
         WHERE ab.ends_at > $2 AND ab.starts_at < $3
-        GROUP BY ab.operator_id, o.overtime_eligible, o.shift_pattern
+        GROUP BY ab.operator_id, o.overtime_eligible, o.code
     ),
     -- The few shifts an absence touches, with their absent time. An operator works one shift
     -- per local day: a pattern names one shift definition.
@@ -71,8 +73,7 @@ const SHIFTS_SQL: &str = r#"
         SELECT o.id AS operator_id, o.overtime_eligible, sl.day,
                extract(epoch FROM upper(sl.r) - lower(sl.r))::float8 AS shift_s,
                0::float8 AS absent_s, 1 AS present
-        FROM ops o
-        JOIN slots sl ON sl.code = CASE WHEN o.shift_pattern = 'flexible' THEN 'day' ELSE o.shift_pattern END
+        FROM ops o JOIN slots sl ON sl.code = o.code
         UNION ALL
         SELECT operator_id, overtime_eligible, day, 0, absent_s,
                CASE WHEN absent_s >= shift_s THEN -1 ELSE 0 END
