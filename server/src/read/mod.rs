@@ -10,6 +10,7 @@ pub mod freshness;
 pub mod job_flow;
 pub mod machine_utilization;
 pub mod operator_workload;
+pub mod roster;
 
 use std::sync::Arc;
 

@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, Utc};
 
 use app::error::AppError;
 use app::read_models::{
@@ -12,6 +12,7 @@ use app::read_models::{
     OperatorWorkload, Severity, SkillBalance,
 };
 
+use super::roster::{AbsentRange, Roster, RosteredOperator, RosteredTime, ShiftSlot};
 use super::{hours, paginate, ratio, round6, ReadContext};
 use crate::floor::store_error;
 
@@ -20,65 +21,33 @@ pub const OVERTIME_H_PER_SHIFT: f64 = 2.0;
 /// Days the availability forecast and the skill supply look ahead.
 pub const FORECAST_DAYS: i64 = 30;
 
-/// `roster`: the rostered shifts of operators in scope, clipped to [$2, $3), and the absences
-/// that take time off them, as rows to sum per operator or per day. $1 department. Flexible
-/// operators are rostered on the day shift.
-const SHIFTS_SQL: &str = r#"
-    WITH tz AS MATERIALIZED (SELECT read_model_tz() AS tz),
-    ops AS (
-        -- code: the shift definition the operator works (flexible operators: the day shift).
-        SELECT o.id, o.overtime_eligible,
-               CASE WHEN o.shift_pattern = 'flexible' THEN 'day' ELSE o.shift_pattern END AS code
-        FROM operators o
-        WHERE o.active AND ($1::BIGINT IS NULL OR o.department_id = $1)
-    ),
-    -- Each shift definition's occurrences in the window, clipped to it: a few rows per day, so
-    -- the time-zone arithmetic runs once per day and shift, not once per operator.
-    slots AS MATERIALIZED (
-        SELECT * FROM (
-            SELECT sd.code, d::date AS day,
-                   tstzrange((d + sd.starts_local) AT TIME ZONE tz.tz,
-                             (d + sd.ends_local + CASE WHEN sd.ends_local <= sd.starts_local
-                                                       THEN interval '1 day' ELSE interval '0' END)
-                             AT TIME ZONE tz.tz) * tstzrange($2, $3) AS r
-            FROM tz,
-                 generate_series((($2 AT TIME ZONE tz.tz)::date - 1)::timestamp,
-                                 (($3 AT TIME ZONE tz.tz)::date)::timestamp, interval '1 day') d
-            JOIN shift_definitions sd ON extract(isodow FROM d)::smallint = ANY (sd.weekdays)
-        ) x WHERE NOT isempty(r)
-    ),
-    -- Each operator's absences merged into disjoint ranges, so the overlaps with a shift add up
-    -- to the absent time without double counting.
-    -- Materialized, so the few absences meet the few slots (not every operator's shifts).
-    absent AS MATERIALIZED (
-        SELECT ab.operator_id, o.overtime_eligible, o.code,
-               unnest(range_agg(tstzrange(ab.starts_at, ab.ends_at))) AS r
-        FROM operator_absences ab JOIN ops o ON o.id = ab.operator_id
+/// Each shift definition's occurrences (unclipped) that overlap [$1, $2), one per local day
+/// on which it starts: the time-zone arithmetic runs once per day and shift, not per operator.
+const SHIFT_SLOTS_SQL: &str = r#"
+    WITH tz AS MATERIALIZED (SELECT read_model_tz() AS tz)
+    SELECT code, day, lower(r) AS starts_at, upper(r) AS ends_at FROM (
+        SELECT sd.code, d::date AS day,
+               tstzrange((d + sd.starts_local) AT TIME ZONE tz.tz,
+                         (d + sd.ends_local + CASE WHEN sd.ends_local <= sd.starts_local
+                                                   THEN interval '1 day' ELSE interval '0' END)
+                         AT TIME ZONE tz.tz) AS r
+        FROM tz,
+             generate_series((($1 AT TIME ZONE tz.tz)::date - 1)::timestamp,
+                             (($2 AT TIME ZONE tz.tz)::date)::timestamp, interval '1 day') d
+        JOIN shift_definitions sd ON extract(isodow FROM d)::smallint = ANY (sd.weekdays)
+    ) x WHERE r && tstzrange($1, $2)
+"#;
+
+/// Each active operator's absences in scope that overlap [$2, $3), merged into disjoint
+/// ranges so that their overlaps with a shift add up without double counting. $1 department.
+const ABSENCES_SQL: &str = r#"
+    SELECT operator_id, lower(r) AS starts_at, upper(r) AS ends_at FROM (
+        SELECT ab.operator_id, unnest(range_agg(tstzrange(ab.starts_at, ab.ends_at))) AS r
+        FROM operator_absences ab JOIN operators o ON o.id = ab.operator_id
         WHERE ab.ends_at > $2 AND ab.starts_at < $3
-        GROUP BY ab.operator_id, o.overtime_eligible, o.code
-    ),
-    -- The few shifts an absence touches, with their absent time. An operator works one shift
-    -- per local day: a pattern names one shift definition.
-    absent_shifts AS (
-        SELECT a.operator_id, a.overtime_eligible, sl.day,
-               extract(epoch FROM upper(sl.r) - lower(sl.r))::float8 AS shift_s,
-               sum(extract(epoch FROM upper(a.r * sl.r) - lower(a.r * sl.r)))::float8 AS absent_s
-        FROM absent a JOIN slots sl ON sl.code = a.code AND sl.r && a.r
-        GROUP BY a.operator_id, a.overtime_eligible, sl.day, sl.r
-    ),
-    -- The roster as rows that add up: one per shift (its length, present 1) and one per shift an
-    -- absence touches (its absent time, present −1 when the whole shift is missed). Sums per
-    -- operator or per day then need no join of every shift with the absences.
-    roster AS (
-        SELECT o.id AS operator_id, o.overtime_eligible, sl.day,
-               extract(epoch FROM upper(sl.r) - lower(sl.r))::float8 AS shift_s,
-               0::float8 AS absent_s, 1 AS present
-        FROM ops o JOIN slots sl ON sl.code = o.code
-        UNION ALL
-        SELECT operator_id, overtime_eligible, day, 0, absent_s,
-               CASE WHEN absent_s >= shift_s THEN -1 ELSE 0 END
-        FROM absent_shifts
-    )
+          AND o.active AND ($1::BIGINT IS NULL OR o.department_id = $1)
+        GROUP BY ab.operator_id
+    ) x
 "#;
 
 #[derive(Debug, sqlx::FromRow)]
@@ -88,18 +57,12 @@ struct OperatorRow {
     name: String,
     department: String,
     shift_pattern: String,
+    overtime_eligible: bool,
     assigned_s: f64,
+    #[sqlx(skip)]
     capacity_s: f64,
+    #[sqlx(skip)]
     absent_s: f64,
-}
-
-#[derive(Debug, sqlx::FromRow)]
-struct ForecastRow {
-    day: NaiveDate,
-    available_s: f64,
-    absent_s: f64,
-    overtime_shifts: i64,
-    operators_available: i64,
 }
 
 #[derive(Debug, sqlx::FromRow)]
@@ -109,8 +72,8 @@ struct SkillRow {
     department: Option<String>,
     department_id: Option<i64>,
     demand_s: f64,
-    supply_s: f64,
-    qualified: i64,
+    /// The operators in scope who hold the skill.
+    qualified: Vec<i64>,
 }
 
 pub async fn run(
@@ -126,12 +89,29 @@ pub async fn run(
     let f_from = ctx.local_midnight(now);
     let f_to =
         ctx.midnight_of(now.with_timezone(&ctx.tz).date_naive() + Duration::days(FORECAST_DAYS));
-    // Three independent statements, side by side on the pool.
-    let (rows, forecast, skills) = tokio::try_join!(
+    // The roster's inputs cover both windows; four independent statements side by side.
+    let (r_from, r_to) = (from.min(f_from), to.max(f_to));
+    let (mut rows, slots, absences, skill_rows) = tokio::try_join!(
         operator_rows(ctx, department, from, to, use_views),
-        forecast(ctx, department, f_from, f_to),
-        skills(ctx, department, f_from, f_to),
+        shift_slots(ctx, r_from, r_to),
+        absences(ctx, department, r_from, r_to),
+        skill_rows(ctx, department),
     )?;
+    let roster = Roster::new(
+        slots,
+        rows.iter()
+            .map(|r| RosteredOperator::new(r.id, &r.shift_pattern, r.overtime_eligible))
+            .collect(),
+        absences,
+    );
+    let capacity = roster.per_operator(from, to);
+    for r in &mut rows {
+        let t = capacity.get(&r.id).copied().unwrap_or_default();
+        r.capacity_s = t.available_s();
+        r.absent_s = t.absent_s;
+    }
+    let forecast = forecast(&roster, f_from, f_to);
+    let skills = skills(skill_rows, &roster.per_operator(f_from, f_to));
 
     let mut loads: Vec<(i64, OperatorLoad)> = rows
         .iter()
@@ -193,8 +173,8 @@ pub async fn run(
     })
 }
 
-/// Assigned time (views for closed days, live after) and rostered capacity per operator in
-/// scope over [from, to).
+/// The operators in scope with their assigned time over [from, to): views for closed days,
+/// live after. Their capacity comes from the roster.
 async fn operator_rows(
     ctx: &ReadContext,
     department: Option<i64>,
@@ -202,10 +182,12 @@ async fn operator_rows(
     to: DateTime<Utc>,
     use_views: bool,
 ) -> Result<Vec<OperatorRow>, AppError> {
-    let sql = format!(
-        r#"{SHIFTS_SQL},
-        cap AS (SELECT operator_id, sum(shift_s - absent_s) AS capacity_s, sum(absent_s) AS absent_s
-                FROM roster GROUP BY operator_id),
+    sqlx::query_as(
+        r#"
+        WITH ops AS (
+            SELECT o.id FROM operators o
+            WHERE o.active AND ($1::BIGINT IS NULL OR o.department_id = $1)
+        ),
         cfg AS (SELECT CASE WHEN $4 THEN least(greatest(mv_covers_before, $2), $3) ELSE $2 END AS live_from
                 FROM read_model_state),
         assigned AS (
@@ -218,26 +200,53 @@ async fn operator_rows(
                 SELECT a.operator_id,
                        extract(epoch FROM least(a.scheduled_end, $3) - greatest(a.scheduled_start, cfg.live_from))
                 FROM assignments a, cfg
+                -- The span's GiST index reads the live window's own runs, not every
+                -- operator's planned weeks ahead (71,000 index entries, 10 ms).
                 WHERE a.schedule_id = (SELECT id FROM schedules WHERE is_live)
-                  AND a.operator_id IN (SELECT id FROM ops)
+                  AND tstzrange(a.scheduled_start, a.scheduled_end) && tstzrange(cfg.live_from, $3)
                   AND a.scheduled_end > cfg.live_from AND a.scheduled_start < $3
+                  AND a.operator_id IS NOT NULL
             ) x GROUP BY operator_id
         )
-        SELECT o.id, o.code, o.name, d.code AS department, o.shift_pattern,
-               coalesce(a.assigned_s, 0)::float8 AS assigned_s,
-               coalesce(c.capacity_s, 0)::float8 AS capacity_s,
-               coalesce(c.absent_s, 0)::float8 AS absent_s
+        SELECT o.id, o.code, o.name, d.code AS department, o.shift_pattern, o.overtime_eligible,
+               coalesce(a.assigned_s, 0)::float8 AS assigned_s
         FROM operators o JOIN ops ON ops.id = o.id
         JOIN departments d ON d.id = o.department_id
-        LEFT JOIN cap c ON c.operator_id = o.id
         LEFT JOIN assigned a ON a.operator_id = o.id
-        ORDER BY o.id"#
-    );
-    sqlx::query_as(&sql)
+        ORDER BY o.id"#,
+    )
+    .bind(department)
+    .bind(from)
+    .bind(to)
+    .bind(use_views)
+    .fetch_all(&ctx.pool)
+    .await
+    .map_err(store_error)
+}
+
+async fn shift_slots(
+    ctx: &ReadContext,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<ShiftSlot>, AppError> {
+    sqlx::query_as(SHIFT_SLOTS_SQL)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&ctx.pool)
+        .await
+        .map_err(store_error)
+}
+
+async fn absences(
+    ctx: &ReadContext,
+    department: Option<i64>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<AbsentRange>, AppError> {
+    sqlx::query_as(ABSENCES_SQL)
         .bind(department)
         .bind(from)
         .bind(to)
-        .bind(use_views)
         .fetch_all(&ctx.pool)
         .await
         .map_err(store_error)
@@ -285,37 +294,18 @@ fn group(
     out
 }
 
-async fn forecast(
-    ctx: &ReadContext,
-    department: Option<i64>,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> Result<Vec<AvailabilityDay>, AppError> {
-    let sql = format!(
-        r#"{SHIFTS_SQL}
-        SELECT day, sum(shift_s - absent_s)::float8 AS available_s, sum(absent_s)::float8 AS absent_s,
-               -- One shift per operator and day: the shifts not wholly missed count operators.
-               coalesce(sum(present) FILTER (WHERE overtime_eligible), 0)::bigint AS overtime_shifts,
-               sum(present)::bigint AS operators_available
-        FROM roster GROUP BY day ORDER BY day"#
-    );
-    let rows: Vec<ForecastRow> = sqlx::query_as(&sql)
-        .bind(department)
-        .bind(from)
-        .bind(to)
-        .fetch_all(&ctx.pool)
-        .await
-        .map_err(store_error)?;
-    Ok(rows
+fn forecast(roster: &Roster, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<AvailabilityDay> {
+    roster
+        .per_day(from, to)
         .into_iter()
-        .map(|r| AvailabilityDay {
-            day: r.day,
-            available_h: round6(hours(r.available_s)),
-            absent_h: round6(hours(r.absent_s)),
-            overtime_h: round6(r.overtime_shifts as f64 * OVERTIME_H_PER_SHIFT),
-            operators_available: r.operators_available,
+        .map(|d| AvailabilityDay {
+            day: d.day,
+            available_h: round6(hours(d.available_s)),
+            absent_h: round6(hours(d.absent_s)),
+            overtime_h: round6(d.overtime_shifts as f64 * OVERTIME_H_PER_SHIFT),
+            operators_available: d.operators_available,
         })
-        .collect())
+        .collect()
 }
 
 /// Shortage severity from demand over supply (METRICS.md): critical when demand exceeds
@@ -333,60 +323,68 @@ pub fn shortage_severity(demand_s: f64, supply_s: f64) -> Option<Severity> {
     }
 }
 
-async fn skills(
-    ctx: &ReadContext,
-    department: Option<i64>,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> Result<Vec<((i64, Option<i64>), SkillBalance)>, AppError> {
-    let sql = format!(
-        r#"{SHIFTS_SQL},
-        avail AS (SELECT operator_id, sum(shift_s - absent_s) AS s FROM roster GROUP BY operator_id),
+/// Demand (the fastest machine option of every open task) and the qualified operators in
+/// scope per skill, for the skills with either.
+async fn skill_rows(ctx: &ReadContext, department: Option<i64>) -> Result<Vec<SkillRow>, AppError> {
+    sqlx::query_as(
+        r#"
+        WITH ops AS (
+            SELECT o.id FROM operators o
+            WHERE o.active AND ($1::BIGINT IS NULL OR o.department_id = $1)
+        ),
         demand AS (
             SELECT t.required_skill_id AS skill_id, sum(t.fastest_option_s)::float8 AS s FROM tasks t
             WHERE t.status IN ('pending', 'ready', 'in_progress')
               AND ($1::BIGINT IS NULL OR t.department_id = $1)
             GROUP BY 1
         ),
-        supply AS (
-            SELECT os.skill_id, sum(coalesce(av.s, 0))::float8 AS s, count(*) AS qualified
+        qualified AS (
+            SELECT os.skill_id, array_agg(os.operator_id) AS operators
             FROM operator_skills os JOIN ops ON ops.id = os.operator_id
-            LEFT JOIN avail av ON av.operator_id = os.operator_id
             GROUP BY os.skill_id
         )
         SELECT sk.id AS skill_id, sk.code AS skill, d.code AS department, sk.department_id,
-               coalesce(dm.s, 0)::float8 AS demand_s, coalesce(sp.s, 0)::float8 AS supply_s,
-               coalesce(sp.qualified, 0) AS qualified
+               coalesce(dm.s, 0)::float8 AS demand_s,
+               coalesce(q.operators, '{}'::BIGINT[]) AS qualified
         FROM skills sk LEFT JOIN departments d ON d.id = sk.department_id
         LEFT JOIN demand dm ON dm.skill_id = sk.id
-        LEFT JOIN supply sp ON sp.skill_id = sk.id
-        WHERE dm.s IS NOT NULL OR sp.s IS NOT NULL
-        ORDER BY sk.code"#
-    );
-    let rows: Vec<SkillRow> = sqlx::query_as(&sql)
-        .bind(department)
-        .bind(from)
-        .bind(to)
-        .fetch_all(&ctx.pool)
-        .await
-        .map_err(store_error)?;
-    Ok(rows
-        .into_iter()
+        LEFT JOIN qualified q ON q.skill_id = sk.id
+        WHERE dm.s IS NOT NULL OR q.operators IS NOT NULL
+        ORDER BY sk.code"#,
+    )
+    .bind(department)
+    .fetch_all(&ctx.pool)
+    .await
+    .map_err(store_error)
+}
+
+/// Skill balance: supply is the qualified operators' available hours over the forecast window.
+fn skills(
+    rows: Vec<SkillRow>,
+    available: &HashMap<i64, RosteredTime>,
+) -> Vec<((i64, Option<i64>), SkillBalance)> {
+    rows.into_iter()
         .map(|r| {
+            let supply_s: f64 = r
+                .qualified
+                .iter()
+                .filter_map(|id| available.get(id))
+                .map(RosteredTime::available_s)
+                .sum();
             (
                 (r.skill_id, r.department_id),
                 SkillBalance {
                     skill: r.skill,
                     department: r.department,
                     demand_h: round6(hours(r.demand_s)),
-                    supply_h: round6(hours(r.supply_s)),
-                    qualified_operators: r.qualified,
-                    shortage_h: round6(hours((r.demand_s - r.supply_s).max(0.0))),
-                    severity: shortage_severity(r.demand_s, r.supply_s),
+                    supply_h: round6(hours(supply_s)),
+                    qualified_operators: r.qualified.len() as i64,
+                    shortage_h: round6(hours((r.demand_s - supply_s).max(0.0))),
+                    severity: shortage_severity(r.demand_s, supply_s),
                 },
             )
         })
-        .collect())
+        .collect()
 }
 
 /// For each skill in high or critical shortage: up to three operators of the skill's

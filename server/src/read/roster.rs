@@ -1,0 +1,399 @@
+//! The operators' rostered time in a window: their shifts minus their absences, per operator
+//! and per local day (definitions: `docs/METRICS.md`, "Operator load").
+//!
+//! Why in Rust and not in SQL: Postgres lays out the shift slots (one per local day and shift
+//! definition, in the plant's zone, DST included) and merges each operator's absences; what is
+//! left is arithmetic. Multiplied out in SQL it was one row per operator and shift (18,000 for
+//! the large factory's 30 days), built three times per operator-load query; here it is one sum
+//! per shift definition, a count of its operators, and a walk over the few shifts an absence
+//! touches.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+/// One occurrence of a shift definition: shift `code` starting on local `day`, unclipped.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ShiftSlot {
+    pub code: String,
+    pub day: NaiveDate,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+}
+
+/// An operator in scope and the shift definition they work.
+#[derive(Debug, Clone)]
+pub struct RosteredOperator {
+    pub id: i64,
+    pub shift_code: String,
+    pub overtime_eligible: bool,
+}
+
+impl RosteredOperator {
+    /// Flexible operators are rostered on the day shift (METRICS.md).
+    pub fn new(id: i64, shift_pattern: &str, overtime_eligible: bool) -> Self {
+        let shift_code = match shift_pattern {
+            "flexible" => "day",
+            other => other,
+        };
+        Self {
+            id,
+            shift_code: shift_code.to_owned(),
+            overtime_eligible,
+        }
+    }
+}
+
+/// Absent time of one operator; an operator's ranges are disjoint (merged by `range_agg`).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AbsentRange {
+    pub operator_id: i64,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+}
+
+/// Rostered and absent seconds of one operator in a window.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct RosteredTime {
+    pub shift_s: f64,
+    pub absent_s: f64,
+}
+
+impl RosteredTime {
+    pub fn available_s(&self) -> f64 {
+        self.shift_s - self.absent_s
+    }
+}
+
+/// The roster of one local day, summed over the operators in scope.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RosterDay {
+    pub day: NaiveDate,
+    pub available_s: f64,
+    pub absent_s: f64,
+    /// Shifts of overtime-eligible operators not wholly missed.
+    pub overtime_shifts: i64,
+    /// Operators with a shift that day not wholly missed (one shift per operator and day).
+    pub operators_available: i64,
+}
+
+/// A span of time, [from, to).
+type Span = (DateTime<Utc>, DateTime<Utc>);
+
+pub struct Roster {
+    slots: Vec<ShiftSlot>,
+    operators: Vec<RosteredOperator>,
+    absences: HashMap<i64, Vec<Span>>,
+}
+
+/// A slot clipped to the window: its index in `Roster::slots` and its length.
+struct Clipped {
+    slot: usize,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+}
+
+impl Clipped {
+    fn seconds(&self) -> f64 {
+        seconds(self.starts_at, self.ends_at)
+    }
+}
+
+/// The absent time of one operator in one clipped slot.
+struct AbsentShift {
+    operator: usize,
+    slot: usize,
+    shift_s: f64,
+    absent_s: f64,
+}
+
+fn seconds(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
+    (to - from).num_microseconds().unwrap_or(0) as f64 / 1e6
+}
+
+fn overlap_s(a: (DateTime<Utc>, DateTime<Utc>), b: (DateTime<Utc>, DateTime<Utc>)) -> Option<f64> {
+    let (from, to) = (a.0.max(b.0), a.1.min(b.1));
+    (from < to).then(|| seconds(from, to))
+}
+
+impl Roster {
+    pub fn new(
+        slots: Vec<ShiftSlot>,
+        operators: Vec<RosteredOperator>,
+        absences: Vec<AbsentRange>,
+    ) -> Self {
+        let mut by_operator: HashMap<i64, Vec<Span>> = HashMap::new();
+        for a in absences {
+            by_operator
+                .entry(a.operator_id)
+                .or_default()
+                .push((a.starts_at, a.ends_at));
+        }
+        Self {
+            slots,
+            operators,
+            absences: by_operator,
+        }
+    }
+
+    /// The slots overlapping [from, to), clipped to it, grouped by shift code.
+    fn clipped(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> HashMap<&str, Vec<Clipped>> {
+        let mut by_code: HashMap<&str, Vec<Clipped>> = HashMap::new();
+        for (i, s) in self.slots.iter().enumerate() {
+            let (starts_at, ends_at) = (s.starts_at.max(from), s.ends_at.min(to));
+            if starts_at < ends_at {
+                by_code.entry(s.code.as_str()).or_default().push(Clipped {
+                    slot: i,
+                    starts_at,
+                    ends_at,
+                });
+            }
+        }
+        by_code
+    }
+
+    /// Every (operator, clipped slot) pair an absence touches, with the absent time in it.
+    fn absent_shifts(&self, by_code: &HashMap<&str, Vec<Clipped>>) -> Vec<AbsentShift> {
+        let mut out = Vec::new();
+        for (oi, o) in self.operators.iter().enumerate() {
+            let (Some(ranges), Some(slots)) =
+                (self.absences.get(&o.id), by_code.get(o.shift_code.as_str()))
+            else {
+                continue;
+            };
+            for c in slots {
+                let absent_s: f64 = ranges
+                    .iter()
+                    .filter_map(|r| overlap_s(*r, (c.starts_at, c.ends_at)))
+                    .sum();
+                if absent_s > 0.0 {
+                    out.push(AbsentShift {
+                        operator: oi,
+                        slot: c.slot,
+                        shift_s: c.seconds(),
+                        absent_s,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// Rostered and absent time per operator in [from, to); every operator in scope is listed.
+    pub fn per_operator(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> HashMap<i64, RosteredTime> {
+        let by_code = self.clipped(from, to);
+        let shift_total: HashMap<&str, f64> = by_code
+            .iter()
+            .map(|(code, slots)| (*code, slots.iter().map(Clipped::seconds).sum()))
+            .collect();
+        let mut out: HashMap<i64, RosteredTime> = self
+            .operators
+            .iter()
+            .map(|o| {
+                let shift_s = shift_total
+                    .get(o.shift_code.as_str())
+                    .copied()
+                    .unwrap_or(0.0);
+                (
+                    o.id,
+                    RosteredTime {
+                        shift_s,
+                        absent_s: 0.0,
+                    },
+                )
+            })
+            .collect();
+        for a in self.absent_shifts(&by_code) {
+            if let Some(t) = out.get_mut(&self.operators[a.operator].id) {
+                t.absent_s += a.absent_s;
+            }
+        }
+        out
+    }
+
+    /// The roster per local day in [from, to), for the days on which someone in scope is
+    /// rostered, in date order. A shift belongs to the day it starts on.
+    pub fn per_day(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<RosterDay> {
+        let by_code = self.clipped(from, to);
+        let mut staffed: HashMap<&str, (i64, i64)> = HashMap::new();
+        for o in &self.operators {
+            let n = staffed.entry(o.shift_code.as_str()).or_default();
+            n.0 += 1;
+            n.1 += i64::from(o.overtime_eligible);
+        }
+        let mut days: BTreeMap<NaiveDate, RosterDay> = BTreeMap::new();
+        for (code, slots) in &by_code {
+            let Some(&(operators, eligible)) = staffed.get(code) else {
+                continue;
+            };
+            for c in slots {
+                let day = self.slots[c.slot].day;
+                let d = days.entry(day).or_insert_with(|| RosterDay {
+                    day,
+                    available_s: 0.0,
+                    absent_s: 0.0,
+                    overtime_shifts: 0,
+                    operators_available: 0,
+                });
+                d.available_s += operators as f64 * c.seconds();
+                d.operators_available += operators;
+                d.overtime_shifts += eligible;
+            }
+        }
+        for a in self.absent_shifts(&by_code) {
+            let Some(d) = days.get_mut(&self.slots[a.slot].day) else {
+                continue;
+            };
+            d.available_s -= a.absent_s;
+            d.absent_s += a.absent_s;
+            if a.absent_s >= a.shift_s {
+                d.operators_available -= 1;
+                d.overtime_shifts -= i64::from(self.operators[a.operator].overtime_eligible);
+            }
+        }
+        days.into_values().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn at(d: u32, h: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, d, h, 0, 0)
+            .single()
+            .expect("valid time")
+    }
+
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, d).expect("valid date")
+    }
+
+    fn slot(code: &str, d: u32, from: DateTime<Utc>, to: DateTime<Utc>) -> ShiftSlot {
+        ShiftSlot {
+            code: code.into(),
+            day: day(d),
+            starts_at: from,
+            ends_at: to,
+        }
+    }
+
+    fn absent(op: i64, from: DateTime<Utc>, to: DateTime<Utc>) -> AbsentRange {
+        AbsentRange {
+            operator_id: op,
+            starts_at: from,
+            ends_at: to,
+        }
+    }
+
+    /// Day shifts 06–14 on the 2nd and 3rd; a night shift 22–06 from the 2nd into the 3rd.
+    /// Operator 1 (day, eligible) misses 10–12 on the 2nd twice over (two absences) and the
+    /// whole 3rd; operator 2 (flexible, so day) is always there; operator 3 (night) misses the
+    /// night's first two hours; operator 4 is out of scope but has an absence row.
+    fn plant() -> Roster {
+        Roster::new(
+            vec![
+                slot("day", 2, at(2, 6), at(2, 14)),
+                slot("day", 3, at(3, 6), at(3, 14)),
+                slot("night", 2, at(2, 22), at(3, 6)),
+                slot("evening", 2, at(2, 14), at(2, 22)),
+            ],
+            vec![
+                RosteredOperator::new(1, "day", true),
+                RosteredOperator::new(2, "flexible", false),
+                RosteredOperator::new(3, "night", true),
+            ],
+            vec![
+                absent(1, at(2, 10), at(2, 11)),
+                absent(1, at(2, 11) + chrono::Duration::minutes(30), at(2, 12)),
+                absent(1, at(3, 0), at(4, 0)),
+                absent(3, at(2, 20), at(3, 0)),
+                absent(4, at(2, 0), at(5, 0)),
+            ],
+        )
+    }
+
+    #[test]
+    fn per_operator_sums_shifts_and_the_absent_part_of_them() {
+        let r = plant().per_operator(at(2, 0), at(4, 0));
+        assert_eq!(r.len(), 3);
+        assert_eq!(
+            r[&1],
+            RosteredTime {
+                shift_s: 16.0 * 3600.0,
+                absent_s: 1.5 * 3600.0 + 8.0 * 3600.0
+            }
+        );
+        assert_eq!(
+            r[&2],
+            RosteredTime {
+                shift_s: 16.0 * 3600.0,
+                absent_s: 0.0
+            }
+        );
+        // The absence 20:00–24:00 takes only the shift's part from 22:00.
+        assert_eq!(
+            r[&3],
+            RosteredTime {
+                shift_s: 8.0 * 3600.0,
+                absent_s: 2.0 * 3600.0
+            }
+        );
+        assert_eq!(r[&3].available_s(), 6.0 * 3600.0);
+    }
+
+    #[test]
+    fn the_window_clips_shifts_and_absences() {
+        // From 04:00 on the 3rd: the night shift's last two hours and the 3rd's day shift.
+        let r = plant().per_operator(at(3, 4), at(3, 12));
+        assert_eq!(r[&3].shift_s, 2.0 * 3600.0);
+        assert_eq!(r[&3].absent_s, 0.0);
+        assert_eq!(r[&1].shift_s, 6.0 * 3600.0);
+        assert_eq!(r[&1].absent_s, 6.0 * 3600.0);
+        assert_eq!(r[&2].available_s(), 6.0 * 3600.0);
+    }
+
+    #[test]
+    fn per_day_counts_shifts_not_wholly_missed() {
+        let days = plant().per_day(at(2, 0), at(4, 0));
+        assert_eq!(
+            days,
+            vec![
+                // Day: two operators × 8 h less 1.5 h; night: 8 h less 2 h. The evening shift
+                // has nobody rostered and adds nothing.
+                RosterDay {
+                    day: day(2),
+                    available_s: (16.0 - 1.5 + 6.0) * 3600.0,
+                    absent_s: 3.5 * 3600.0,
+                    overtime_shifts: 2,
+                    operators_available: 3,
+                },
+                // Operator 1 misses the whole shift: not available, no overtime.
+                RosterDay {
+                    day: day(3),
+                    available_s: 8.0 * 3600.0,
+                    absent_s: 8.0 * 3600.0,
+                    overtime_shifts: 0,
+                    operators_available: 1,
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn nobody_rostered_means_no_days() {
+        let r = Roster::new(
+            vec![slot("day", 2, at(2, 6), at(2, 14))],
+            Vec::new(),
+            Vec::new(),
+        );
+        assert!(r.per_day(at(2, 0), at(3, 0)).is_empty());
+        assert!(r.per_operator(at(2, 0), at(3, 0)).is_empty());
+    }
+}
