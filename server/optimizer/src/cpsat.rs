@@ -252,10 +252,6 @@ pub struct SatParams {
     /// How much of the model goes into the LP relaxation: 0 none, 1 (CP-SAT's default) the
     /// linear constraints, 2 also the relaxations of the others (no-overlap, exactly-one, …).
     pub linearization_level: Option<i32>,
-    /// Run CP-SAT's whole portfolio of strategies in turns on the workers, instead of one
-    /// strategy per worker; with few workers that is the difference between two strategies
-    /// and all of them. The search is then also repeatable for a seed, up to the time limit.
-    pub interleave_search: bool,
 }
 
 impl Default for SatParams {
@@ -267,7 +263,6 @@ impl Default for SatParams {
             relative_gap_limit: None,
             log_search_progress: false,
             linearization_level: None,
-            interleave_search: false,
         }
     }
 }
@@ -283,7 +278,6 @@ impl SatParams {
             log_search_progress: Some(self.log_search_progress),
             log_to_stdout: Some(self.log_search_progress),
             linearization_level: self.linearization_level,
-            interleave_search: self.interleave_search.then_some(true),
             ..Default::default()
         }
         .encode_to_vec()

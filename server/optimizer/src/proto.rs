@@ -217,6 +217,4 @@ pub struct SatParameters {
     pub repair_hint: Option<bool>,
     #[prost(int32, optional, tag = "90")]
     pub linearization_level: Option<i32>,
-    #[prost(bool, optional, tag = "136")]
-    pub interleave_search: Option<bool>,
 }

@@ -214,7 +214,6 @@ pub fn solve_with(
         1
     };
     let linearization_level = lp_level(p);
-    let interleave_search = makespan_only && interleave(p);
     let mut last: Option<CpSolution> = None;
     let mut stage_hint: Option<Vec<i64>> = None;
     for stage in 0..stages {
@@ -243,7 +242,6 @@ pub fn solve_with(
             relative_gap_limit: params.relative_gap,
             log_search_progress: false,
             linearization_level,
-            interleave_search,
         };
         let sol = backend.run(&built.cp, &sat)?;
         if sol.status() == SolveStatus::ModelInvalid {
@@ -277,20 +275,6 @@ pub const FULL_LP_UP_TO_TASKS: usize = 1_000;
 pub fn lp_level(p: &Problem) -> Option<i32> {
     let flexible = p.tasks().iter().any(|t| t.modes.len() > 1);
     (flexible && p.tasks().len() <= FULL_LP_UP_TO_TASKS).then_some(2)
-}
-
-/// Whether CP-SAT should take turns with its whole portfolio on the workers (only asked with
-/// the makespan as objective). Why: on a job shop (one machine per task, no operator to
-/// choose), 30 s, 2 workers, the Python cp_model formulation with it proved ft10 optimal in 6 s
-/// instead of 14–15 s (seeds 1–2), proved la27 optimal (1235) in 15 s with seed 1 where
-/// without it no seed did, and found la29 1167/1166/1178 against 1174/1172/1188 (seeds 1–3).
-/// On flexible shops it was worse in every run (mk10 240/233 against 210/213, mk06 and mk07
-/// too) and stopped before the time limit, so flexible plants and plants with operators keep
-/// one strategy per worker.
-pub fn interleave(p: &Problem) -> bool {
-    p.tasks()
-        .iter()
-        .all(|t| t.modes.len() == 1 && t.operators.is_empty())
 }
 
 fn hint_all(built: &mut BuiltModel, values: &[i64]) {

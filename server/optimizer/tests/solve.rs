@@ -9,7 +9,7 @@ use takt_optimizer::cpsat::SolveStatus;
 use takt_optimizer::ffi::StopHandle;
 use takt_optimizer::formats::{parse_fjs, parse_jobshop};
 use takt_optimizer::model::{Objective, ObjectiveTerm};
-use takt_optimizer::solve::{interleave, lp_level, solve_in_process, InProcess, SolveParams};
+use takt_optimizer::solve::{lp_level, solve_in_process, InProcess, SolveParams};
 use takt_optimizer::worker::{solve_in_child, CancelHandle, WorkerCommand};
 use takt_optimizer::{check, explain_infeasibility, OptimizerError};
 
@@ -53,35 +53,6 @@ fn a_machine_choice_gets_the_fuller_lp_relaxation_a_job_shop_does_not() {
     let default = takt_optimizer::cpsat::SatParams::default().encode();
     let sent = takt_optimizer::proto::SatParameters::decode(default.as_slice()).expect("decode");
     assert_eq!(sent.linearization_level, None);
-}
-
-/// A job shop (one machine per task, no operator) asks CP-SAT to take turns with its whole
-/// portfolio; a machine choice or an operator to choose keeps one strategy per worker; the flag
-/// reaches the encoded parameters only when set.
-#[test]
-fn a_job_shop_takes_turns_with_the_portfolio_a_flexible_or_staffed_plant_does_not() {
-    use prost::Message;
-    let js = parse_jobshop(&common::read("jobshop/ft06.txt")).expect("parse");
-    assert!(interleave(&js));
-    let fjs = parse_fjs(&common::read("fjsp/brandimarte01.fjs")).expect("parse");
-    assert!(!interleave(&fjs));
-    let staffed = common::problem(json!({
-        "machines": [{"id": "M"}],
-        "operators": [{"id": "o", "skills": {"s": 2}}],
-        "tasks": [{"id": "A", "skill": {"skill": "s", "min_level": 1},
-                   "modes": [{"machine": "M", "duration": 10}]}]
-    }));
-    assert!(!interleave(&staffed));
-    let sat = takt_optimizer::cpsat::SatParams {
-        interleave_search: true,
-        ..Default::default()
-    };
-    let sent =
-        takt_optimizer::proto::SatParameters::decode(sat.encode().as_slice()).expect("decode");
-    assert_eq!(sent.interleave_search, Some(true));
-    let default = takt_optimizer::cpsat::SatParams::default().encode();
-    let sent = takt_optimizer::proto::SatParameters::decode(default.as_slice()).expect("decode");
-    assert_eq!(sent.interleave_search, None);
 }
 
 #[test]
