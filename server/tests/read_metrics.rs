@@ -482,6 +482,14 @@ async fn job_flow_by_hand(pool: PgPool) {
     }
 }
 
+/// The day shift, 06:00–14:00 local, Monday to Friday.
+async fn day_shift_monday_to_friday(pool: &PgPool) {
+    sqlx::query("INSERT INTO shift_definitions (code, name, starts_local, ends_local, weekdays) VALUES ('day', 'Day', '06:00', '14:00', '{1,2,3,4,5}')")
+        .execute(pool)
+        .await
+        .unwrap();
+}
+
 /// Operator load of the whole plant over the local week of Mon 9 Nov 2026.
 fn whole_plant_week_of_9_nov() -> GetOperatorWorkload {
     GetOperatorWorkload {
@@ -498,10 +506,7 @@ fn whole_plant_week_of_9_nov() -> GetOperatorWorkload {
 #[sqlx::test(migrator = "takt_server::db::MIGRATOR")]
 async fn operator_capacity_and_load_by_hand(pool: PgPool) {
     let p = minimal_plant(&pool).await;
-    sqlx::query("INSERT INTO shift_definitions (code, name, starts_local, ends_local, weekdays) VALUES ('day', 'Day', '06:00', '14:00', '{1,2,3,4,5}')")
-        .execute(&pool)
-        .await
-        .unwrap();
+    day_shift_monday_to_friday(&pool).await;
     sqlx::query("INSERT INTO operator_absences (operator_id, kind, starts_at, ends_at) VALUES ($1, 'sick', '2026-11-10T23:00Z', '2026-11-11T23:00Z')")
         .bind(p.operator)
         .execute(&pool)
@@ -582,10 +587,7 @@ async fn operator_capacity_and_load_by_hand(pool: PgPool) {
 #[sqlx::test(migrator = "takt_server::db::MIGRATOR")]
 async fn skill_shortage_and_cross_training_by_hand(pool: PgPool) {
     let p = minimal_plant(&pool).await;
-    sqlx::query("INSERT INTO shift_definitions (code, name, starts_local, ends_local, weekdays) VALUES ('day', 'Day', '06:00', '14:00', '{1,2,3,4,5}')")
-        .execute(&pool)
-        .await
-        .unwrap();
+    day_shift_monday_to_friday(&pool).await;
     sqlx::query("INSERT INTO task_machine_options (task_id, machine_id, duration_s) VALUES ($1, $2, 720000)")
         .bind(p.task)
         .bind(p.machine)
