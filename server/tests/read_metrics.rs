@@ -537,11 +537,12 @@ async fn operator_capacity_and_load_by_hand(pool: PgPool) {
     .await;
     let c = ctx(&pool, "2026-11-20T12:00Z");
     let q = whole_plant_week_of_9_nov();
-    for refresh in [false, true] {
+    // Live, from the views after a refresh, and raw (demand from the tasks themselves).
+    for (use_views, refresh) in [(true, false), (true, true), (false, false)] {
         if refresh {
             c.refresh().await.unwrap();
         }
-        let w = operator_workload::run(&c, &q, true).await.unwrap();
+        let w = operator_workload::run(&c, &q, use_views).await.unwrap();
         let o = &w.operators[0];
         assert_eq!(o.capacity_h, 32.0);
         assert_eq!(o.absence_h, 8.0);
@@ -643,11 +644,12 @@ async fn skill_shortage_and_cross_training_by_hand(pool: PgPool) {
     }
     let c = ctx(&pool, "2026-11-20T12:00Z");
     let q = whole_plant_week_of_9_nov();
-    for refresh in [false, true] {
+    // Live, from the views after a refresh, and raw (demand from the tasks themselves).
+    for (use_views, refresh) in [(true, false), (true, true), (false, false)] {
         if refresh {
             c.refresh().await.unwrap();
         }
-        let w = operator_workload::run(&c, &q, true).await.unwrap();
+        let w = operator_workload::run(&c, &q, use_views).await.unwrap();
         assert_eq!(w.skills.len(), 1);
         let s = &w.skills[0];
         assert_eq!(s.skill, "turning");

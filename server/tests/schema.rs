@@ -458,3 +458,106 @@ async fn a_task_knows_its_fastest_machine_option(pool: PgPool) {
         .unwrap();
     assert_eq!(fastest(pool.clone()).await, None, "no option left");
 }
+
+/// Skill demand reads `open_skill_demand`, which statement triggers on `tasks` keep equal to
+/// the open tasks' fastest options per department and skill: through new options, new tasks,
+/// status changes, a move to another department and skill, deletes and a truncate.
+#[sqlx::test(migrator = "takt_server::db::MIGRATOR")]
+async fn open_skill_demand_follows_the_tasks(pool: PgPool) {
+    let p = minimal_plant(&pool).await;
+    let demand = |pool: PgPool| async move {
+        sqlx::query_as::<_, (String, String, i64, i64)>(
+            "SELECT d.code, s.code, o.priced_tasks, o.demand_s FROM open_skill_demand o
+             JOIN departments d ON d.id = o.department_id JOIN skills s ON s.id = o.skill_id
+             ORDER BY 1, 2",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap()
+    };
+    let row = |d: &str, s: &str, n: i64, secs: i64| (d.to_string(), s.to_string(), n, secs);
+    let run = |sql: &'static str, pool: PgPool| async move {
+        sqlx::raw_sql(sql).execute(&pool).await.unwrap();
+    };
+    assert_eq!(demand(pool.clone()).await, vec![], "no option, no demand");
+    let second = another_task(&pool, &p, 2).await;
+    let third = another_task(&pool, &p, 3).await;
+    sqlx::query(
+        "INSERT INTO task_machine_options (task_id, machine_id, duration_s)
+         VALUES ($1, $4, 600), ($2, $4, 900), ($3, $4, 1500)",
+    )
+    .bind(p.task)
+    .bind(second)
+    .bind(third)
+    .bind(p.machine)
+    .execute(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        demand(pool.clone()).await,
+        vec![row("machining", "turning", 3, 3000)]
+    );
+    sqlx::query("UPDATE tasks SET status = 'done' WHERE id = $1")
+        .bind(second)
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        demand(pool.clone()).await,
+        vec![row("machining", "turning", 2, 2100)],
+        "a finished task is no demand"
+    );
+    run("UPDATE tasks SET status = 'in_progress'", pool.clone()).await;
+    assert_eq!(
+        demand(pool.clone()).await,
+        vec![row("machining", "turning", 3, 3000)],
+        "an update of open and closed tasks at once"
+    );
+    run(
+        "INSERT INTO departments (code, name) VALUES ('assembly', 'Assembly');
+         INSERT INTO skills (code, name, department_id)
+         SELECT 'fitting', 'Fitting', id FROM departments WHERE code = 'assembly'",
+        pool.clone(),
+    )
+    .await;
+    sqlx::query(
+        "UPDATE tasks SET department_id = (SELECT id FROM departments WHERE code = 'assembly'),
+                          required_skill_id = (SELECT id FROM skills WHERE code = 'fitting')
+         WHERE id = $1",
+    )
+    .bind(third)
+    .execute(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        demand(pool.clone()).await,
+        vec![
+            row("assembly", "fitting", 1, 1500),
+            row("machining", "turning", 2, 1500)
+        ]
+    );
+    sqlx::query("DELETE FROM task_machine_options WHERE task_id = $1")
+        .bind(p.task)
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        demand(pool.clone()).await,
+        vec![
+            row("assembly", "fitting", 1, 1500),
+            row("machining", "turning", 1, 900)
+        ],
+        "the options' trigger updates the task, and the task's trigger the demand"
+    );
+    run("DELETE FROM task_machine_options", pool.clone()).await;
+    run("DELETE FROM tasks", pool.clone()).await;
+    assert_eq!(
+        demand(pool.clone()).await,
+        vec![
+            row("assembly", "fitting", 0, 0),
+            row("machining", "turning", 0, 0)
+        ]
+    );
+    run("TRUNCATE tasks CASCADE", pool.clone()).await;
+    assert_eq!(demand(pool.clone()).await, vec![]);
+}

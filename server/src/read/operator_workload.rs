@@ -95,7 +95,7 @@ pub async fn run(
         operator_rows(ctx, department, from, to, use_views),
         shift_slots(ctx, r_from, r_to),
         absences(ctx, department, r_from, r_to),
-        skill_rows(ctx, department),
+        skill_rows(ctx, department, use_views),
     )?;
     let roster = Roster::new(
         slots,
@@ -324,8 +324,13 @@ pub fn shortage_severity(demand_s: f64, supply_s: f64) -> Option<Severity> {
 }
 
 /// Demand (the fastest machine option of every open task) and the qualified operators in
-/// scope per skill, for the skills with either.
-async fn skill_rows(ctx: &ReadContext, department: Option<i64>) -> Result<Vec<SkillRow>, AppError> {
+/// scope per skill, for the skills with either. Demand comes from the `open_skill_demand`
+/// projection, or (raw) from the open tasks themselves.
+async fn skill_rows(
+    ctx: &ReadContext,
+    department: Option<i64>,
+    use_views: bool,
+) -> Result<Vec<SkillRow>, AppError> {
     sqlx::query_as(
         r#"
         WITH ops AS (
@@ -333,10 +338,14 @@ async fn skill_rows(ctx: &ReadContext, department: Option<i64>) -> Result<Vec<Sk
             WHERE o.active AND ($1::BIGINT IS NULL OR o.department_id = $1)
         ),
         demand AS (
-            SELECT t.required_skill_id AS skill_id, sum(t.fastest_option_s)::float8 AS s FROM tasks t
-            WHERE t.status IN ('pending', 'ready', 'in_progress')
-              AND ($1::BIGINT IS NULL OR t.department_id = $1)
+            SELECT p.skill_id, sum(p.demand_s)::float8 AS s FROM open_skill_demand p
+            WHERE $2 AND p.priced_tasks > 0 AND ($1::BIGINT IS NULL OR p.department_id = $1)
             GROUP BY 1
+            UNION ALL
+            SELECT t.required_skill_id, sum(t.fastest_option_s)::float8 FROM tasks t
+            WHERE NOT $2 AND t.status IN ('pending', 'ready', 'in_progress')
+              AND ($1::BIGINT IS NULL OR t.department_id = $1)
+            GROUP BY 1 HAVING count(t.fastest_option_s) > 0
         ),
         qualified AS (
             SELECT os.skill_id, array_agg(os.operator_id) AS operators
@@ -353,6 +362,7 @@ async fn skill_rows(ctx: &ReadContext, department: Option<i64>) -> Result<Vec<Sk
         ORDER BY sk.code"#,
     )
     .bind(department)
+    .bind(use_views)
     .fetch_all(&ctx.pool)
     .await
     .map_err(store_error)
