@@ -331,7 +331,22 @@ async fn dashboard_oee_alerts_and_health_by_hand(pool: PgPool) {
         assert_eq!(d.departments.len(), 1);
         assert_eq!(d.departments[0].machines_down, 1);
         assert_eq!(d.status.down.len(), 1);
-        assert_eq!(d.status.late[0].what, "J-1");
+        assert_eq!(
+            (
+                d.status.down[0].machine.as_str(),
+                d.status.down[0].what.as_str()
+            ),
+            ("LATHE-01", "breakdown")
+        );
+        let late = &d.status.late[0];
+        assert_eq!(
+            (
+                late.what.as_str(),
+                late.machine.as_str(),
+                late.department.as_str()
+            ),
+            ("J-1", "LATHE-01", "machining")
+        );
     }
 }
 
