@@ -348,6 +348,14 @@ async fn dashboard_oee_alerts_and_health_by_hand(pool: PgPool) {
             ("J-1", "LATHE-01", "machining")
         );
     }
+    // Out of service and in a breakdown: one machine down, not two (METRICS.md).
+    sqlx::query("UPDATE machines SET status = 'out_of_service'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let d = dashboard::run(&c, &q, true).await.unwrap();
+    assert_eq!(d.kpis.machines_down, 1);
+    assert_eq!(d.departments[0].machines_down, 1);
 }
 
 /// Zero quantities: a run with no units has availability but performance 0 and no quality, so

@@ -479,6 +479,9 @@ async fn open_skill_demand_follows_the_tasks(pool: PgPool) {
     let run = |sql: &'static str, pool: PgPool| async move {
         sqlx::raw_sql(sql).execute(&pool).await.unwrap();
     };
+    let run_on = |sql: &'static str, id: i64, pool: PgPool| async move {
+        sqlx::query(sql).bind(id).execute(&pool).await.unwrap();
+    };
     assert_eq!(demand(pool.clone()).await, vec![], "no option, no demand");
     let second = another_task(&pool, &p, 2).await;
     let third = another_task(&pool, &p, 3).await;
@@ -497,11 +500,12 @@ async fn open_skill_demand_follows_the_tasks(pool: PgPool) {
         demand(pool.clone()).await,
         vec![row("machining", "turning", 3, 3000)]
     );
-    sqlx::query("UPDATE tasks SET status = 'done' WHERE id = $1")
-        .bind(second)
-        .execute(&pool)
-        .await
-        .unwrap();
+    run_on(
+        "UPDATE tasks SET status = 'done' WHERE id = $1",
+        second,
+        pool.clone(),
+    )
+    .await;
     assert_eq!(
         demand(pool.clone()).await,
         vec![row("machining", "turning", 2, 2100)],
@@ -520,15 +524,14 @@ async fn open_skill_demand_follows_the_tasks(pool: PgPool) {
         pool.clone(),
     )
     .await;
-    sqlx::query(
+    run_on(
         "UPDATE tasks SET department_id = (SELECT id FROM departments WHERE code = 'assembly'),
                           required_skill_id = (SELECT id FROM skills WHERE code = 'fitting')
          WHERE id = $1",
+        third,
+        pool.clone(),
     )
-    .bind(third)
-    .execute(&pool)
-    .await
-    .unwrap();
+    .await;
     assert_eq!(
         demand(pool.clone()).await,
         vec![
@@ -536,11 +539,12 @@ async fn open_skill_demand_follows_the_tasks(pool: PgPool) {
             row("machining", "turning", 2, 1500)
         ]
     );
-    sqlx::query("DELETE FROM task_machine_options WHERE task_id = $1")
-        .bind(p.task)
-        .execute(&pool)
-        .await
-        .unwrap();
+    run_on(
+        "DELETE FROM task_machine_options WHERE task_id = $1",
+        p.task,
+        pool.clone(),
+    )
+    .await;
     assert_eq!(
         demand(pool.clone()).await,
         vec![

@@ -2,7 +2,7 @@
 //! with recommended actions, department summaries and the real-time status. The window's OEE
 //! reads closed days from the views; "now" and the next seven days are live.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -116,6 +116,7 @@ struct MachineRow {
     id: i64,
     code: String,
     department: String,
+    status: String,
 }
 
 #[derive(Debug, sqlx::FromRow)]
@@ -166,12 +167,6 @@ struct LoadRow {
     downtime_s: f64,
 }
 
-#[derive(Debug, sqlx::FromRow)]
-struct DeptCount {
-    department: String,
-    n: i64,
-}
-
 pub async fn run(
     ctx: &ReadContext,
     q: &GetDashboardSummary,
@@ -184,7 +179,7 @@ pub async fn run(
     let window_from = ctx.midnight_of(today - Duration::days(i64::from(q.window_days) - 1));
 
     let machines_q = sqlx::query_as::<_, MachineRow>(
-        "SELECT m.id, m.code, d.code AS department FROM machines m JOIN departments d ON d.id = m.department_id
+        "SELECT m.id, m.code, d.code AS department, m.status FROM machines m JOIN departments d ON d.id = m.department_id
          WHERE m.status <> 'retired' AND ($1::BIGINT IS NULL OR m.department_id = $1) ORDER BY m.id",
     )
     .bind(department)
@@ -396,26 +391,18 @@ pub async fn run(
     .bind(department)
     .bind(now)
     .fetch_all(&ctx.pool);
-    let out_of_service_q = sqlx::query_as::<_, DeptCount>(
-        "SELECT d.code AS department, count(*) AS n FROM machines m JOIN departments d ON d.id = m.department_id
-         WHERE m.status = 'out_of_service' AND ($1::BIGINT IS NULL OR m.department_id = $1) GROUP BY d.code",
-    )
-    .bind(department)
-    .fetch_all(&ctx.pool);
 
     // The reads are independent: run them side by side on the pool.
-    let (machines, finished, loads, mut counts, live_done, mut status, tallies, out_of_service) =
-        tokio::try_join!(
-            machines_q,
-            finished_q,
-            loads_q,
-            counts_q,
-            live_done_q,
-            status_q,
-            tallies_q,
-            out_of_service_q
-        )
-        .map_err(store_error)?;
+    let (machines, finished, loads, mut counts, live_done, mut status, tallies) = tokio::try_join!(
+        machines_q,
+        finished_q,
+        loads_q,
+        counts_q,
+        live_done_q,
+        status_q,
+        tallies_q
+    )
+    .map_err(store_error)?;
     // The statements ran side by side: a machine retired in between drops out of both.
     let in_scope: HashMap<i64, &MachineRow> = machines.iter().map(|m| (m.id, m)).collect();
     status.retain_mut(|r| match in_scope.get(&r.machine_id) {
@@ -466,11 +453,7 @@ pub async fn run(
         since: r.since,
         until: r.until,
     };
-    let mut down_ids: Vec<i64> = of_kind(&status, "down").map(|r| r.machine_id).collect();
-    down_ids.sort_unstable();
-    down_ids.dedup();
-    let oos: i64 = out_of_service.iter().map(|c| c.n).sum();
-    let machines_down = down_ids.len() as i64 + oos;
+    let machines_down = count_machines_down(&machines, &status, None);
     let tally = |kind: &str, department: Option<&str>| -> i64 {
         tallies
             .iter()
@@ -510,22 +493,11 @@ pub async fn run(
     let departments: Vec<DepartmentSummary> = dept_names
         .iter()
         .map(|d| {
-            let mut down: Vec<i64> = of_kind(&status, "down")
-                .filter(|r| r.department == *d)
-                .map(|r| r.machine_id)
-                .collect();
-            down.sort_unstable();
-            down.dedup();
-            let oos = out_of_service
-                .iter()
-                .filter(|c| c.department == *d)
-                .map(|c| c.n)
-                .sum::<i64>();
             let load = load_dept.get(d).copied().unwrap_or((0.0, 0.0));
             DepartmentSummary {
                 department: (*d).to_string(),
                 machines: machines.iter().filter(|m| m.department == *d).count() as i64,
-                machines_down: down.len() as i64 + oos,
+                machines_down: count_machines_down(&machines, &status, Some(d)),
                 running_now: tally("running", Some(d)),
                 scheduled_utilization_next_7d: ratio(load.0, load.1).map(round6),
                 oee: per_dept.get(d).and_then(|s| oee(s).oee),
@@ -548,6 +520,21 @@ pub async fn run(
             down: of_kind(&status, "down").take(limit).map(item).collect(),
         },
     })
+}
+
+/// Machines in scope (of one department, if given) that are out of service or in a downtime
+/// now, each counted once.
+fn count_machines_down(
+    machines: &[MachineRow],
+    status: &[StatusRow],
+    department: Option<&str>,
+) -> i64 {
+    let in_downtime: HashSet<i64> = of_kind(status, "down").map(|r| r.machine_id).collect();
+    machines
+        .iter()
+        .filter(|m| department.is_none_or(|d| m.department == d))
+        .filter(|m| m.status == "out_of_service" || in_downtime.contains(&m.id))
+        .count() as i64
 }
 
 fn of_kind<'a>(status: &'a [StatusRow], kind: &'a str) -> impl Iterator<Item = &'a StatusRow> + 'a {
