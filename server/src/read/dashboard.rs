@@ -453,7 +453,8 @@ pub async fn run(
         since: r.since,
         until: r.until,
     };
-    let machines_down = count_machines_down(&machines, &status, None);
+    let in_downtime: HashSet<i64> = of_kind(&status, "down").map(|r| r.machine_id).collect();
+    let machines_down = count_machines_down(&machines, &in_downtime, None);
     let tally = |kind: &str, department: Option<&str>| -> i64 {
         tallies
             .iter()
@@ -497,7 +498,7 @@ pub async fn run(
             DepartmentSummary {
                 department: (*d).to_string(),
                 machines: machines.iter().filter(|m| m.department == *d).count() as i64,
-                machines_down: count_machines_down(&machines, &status, Some(d)),
+                machines_down: count_machines_down(&machines, &in_downtime, Some(d)),
                 running_now: tally("running", Some(d)),
                 scheduled_utilization_next_7d: ratio(load.0, load.1).map(round6),
                 oee: per_dept.get(d).and_then(|s| oee(s).oee),
@@ -526,10 +527,9 @@ pub async fn run(
 /// now, each counted once.
 fn count_machines_down(
     machines: &[MachineRow],
-    status: &[StatusRow],
+    in_downtime: &HashSet<i64>,
     department: Option<&str>,
 ) -> i64 {
-    let in_downtime: HashSet<i64> = of_kind(status, "down").map(|r| r.machine_id).collect();
     machines
         .iter()
         .filter(|m| department.is_none_or(|d| m.department == d))
