@@ -358,6 +358,71 @@ async fn dashboard_oee_alerts_and_health_by_hand(pool: PgPool) {
     assert_eq!(d.departments[0].machines_down, 1);
 }
 
+/// Today's finished runs for OEE come from the hourly view for whole hours and live for the
+/// rest; runs ending exactly on a boundary count once. Now 11 Nov 13:20Z, window local 11 Nov
+/// from 10T23:00Z; each run ran 1 h (no setup), 2 good units, planned P h and scrap P units:
+/// R0 ends 10T22:59Z (yesterday, P 16), R1 at 10T23:00Z (local midnight, P 1), R2 at 13:00Z
+/// (the last whole hour's end, P 2), R3 at 13:10Z (this hour, P 4), R4 at 13:30Z (after now,
+/// P 8); the planned slots lie apart in [1 Nov + P h, 1 Nov + 2P h). Counted R1–R3:
+/// availability 3/7; 13 units / 12 per h ideal over 3 h operating → performance 13/36; quality
+/// 6/13. Counting R2 twice would give 4/9, dropping R1 2/6.
+#[sqlx::test(migrator = "takt_server::db::MIGRATOR")]
+async fn todays_oee_splits_at_hours_and_counts_boundary_runs_once(pool: PgPool) {
+    let p = minimal_plant(&pool).await;
+    for (sequence, end, planned_h) in [
+        (1, "2026-11-10T22:59Z", 16),
+        (2, "2026-11-10T23:00Z", 1),
+        (3, "2026-11-11T13:00Z", 2),
+        (4, "2026-11-11T13:10Z", 4),
+        (5, "2026-11-11T13:30Z", 8),
+    ] {
+        let task = if sequence == 1 {
+            p.task
+        } else {
+            another_task(&pool, &p, sequence).await
+        };
+        // Planned slots one after another from 1 Nov (the machine's plan must not overlap).
+        let planned_from = at("2026-11-01T00:00Z") + chrono::Duration::hours(planned_h);
+        let planned_to = planned_from + chrono::Duration::hours(planned_h);
+        let ran_from = (at(end) - chrono::Duration::hours(1)).to_rfc3339();
+        assign(
+            &pool,
+            &p,
+            task,
+            &planned_from.to_rfc3339(),
+            &planned_to.to_rfc3339(),
+            0,
+            Some((&ran_from, end)),
+            Some((2, planned_h as i32)),
+            None,
+        )
+        .await;
+    }
+    let c = ctx(&pool, "2026-11-11T13:20Z");
+    let q = GetDashboardSummary::new(PlantScope::WholePlant, 1).unwrap();
+    // Live, from the views after a refresh (hours of today from the hourly view), with today
+    // lowered by an event (live again), and raw.
+    for (use_views, step) in [(true, ""), (true, "refresh"), (true, "lower"), (false, "")] {
+        match step {
+            "refresh" => {
+                c.refresh().await.unwrap();
+            }
+            "lower" => {
+                sqlx::query("SELECT lower_read_model_watermark('2026-11-11T09:00Z')")
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+            }
+            _ => {}
+        }
+        let d = dashboard::run(&c, &q, use_views).await.unwrap();
+        close(d.kpis.oee.availability, 3.0 / 7.0);
+        close(d.kpis.oee.performance, 13.0 / 36.0);
+        close(d.kpis.oee.quality, 6.0 / 13.0);
+        close(d.departments[0].oee, 3.0 / 7.0 * 13.0 / 36.0 * 6.0 / 13.0);
+    }
+}
+
 /// Zero quantities: a run with no units has availability but performance 0 and no quality, so
 /// OEE is 0, not absent.
 #[sqlx::test(migrator = "takt_server::db::MIGRATOR")]

@@ -185,17 +185,39 @@ pub async fn run(
     .bind(department)
     .fetch_all(&ctx.pool);
 
-    // OEE over the window from the runs that finished in it, per department: whole days from
-    // the department roll-up, today so far (and days an unrefreshed event touched) live.
+    // OEE over the window from the runs that finished in it, per department: closed days from
+    // the department roll-up; today's whole hours from the hourly view (runs there are keyed
+    // by the hour holding their last instant, so an hour covers ends in (start, start + 1 h])
+    // while the watermark lies past now; the run ending at midnight itself, the current hour
+    // and days an unrefreshed event touched live.
     let finished_q = sqlx::query_as::<_, FinishedRow>(
         r#"
-        WITH cfg AS (
-            SELECT CASE WHEN $4 THEN least(greatest(mv_covers_before, $2), $5) ELSE $2 END AS views_to
+        WITH days AS (
+            SELECT CASE WHEN $4 THEN least(greatest(mv_covers_before, $2), $5) ELSE $2 END AS views_to,
+                   $4 AND mv_covers_before > $3 AS hours_fresh,
+                   date_trunc('hour', $3 - interval '1 microsecond', plant_tz) AS this_hour
             FROM read_model_state
+        ),
+        cfg AS (
+            SELECT views_to,
+                   CASE WHEN hours_fresh AND views_to = $5 THEN greatest(views_to, this_hour) END AS hours_to
+            FROM days
         ),
         sm AS (
             SELECT id, department_id, ideal_units_per_hour FROM machines
             WHERE status <> 'retired' AND ($1::BIGINT IS NULL OR department_id = $1)
+        ),
+        live_runs AS (
+            SELECT a.machine_id, a.actual_start, a.actual_end, a.scheduled_start, a.scheduled_end,
+                   a.setup_s, a.good_qty, a.scrap_qty, a.schedule_id
+            FROM assignments a, cfg
+            WHERE a.actual_end IS NOT NULL AND a.actual_end < $3
+              AND a.actual_end >= coalesce(cfg.hours_to + interval '1 microsecond', cfg.views_to)
+            UNION ALL
+            SELECT a.machine_id, a.actual_start, a.actual_end, a.scheduled_start, a.scheduled_end,
+                   a.setup_s, a.good_qty, a.scrap_qty, a.schedule_id
+            FROM assignments a, cfg
+            WHERE a.actual_end IS NOT NULL AND cfg.hours_to IS NOT NULL AND a.actual_end = cfg.views_to
         ),
         runs AS (
             SELECT r.department_id, r.runs_finished, r.planned_s, r.operating_s, r.ideal_s,
@@ -204,14 +226,19 @@ pub async fn run(
             WHERE r.grain = 'day' AND r.bucket_start >= $2 AND r.bucket_start < cfg.views_to
               AND ($1::BIGINT IS NULL OR r.department_id = $1)
             UNION ALL
+            SELECT h.department_id, h.runs_finished, h.planned_s, h.operating_s, h.ideal_s,
+                   h.good_qty, h.scrap_qty
+            FROM mv_hourly_department_utilization h, cfg
+            WHERE h.hour_start >= cfg.views_to AND h.hour_start < cfg.hours_to AND h.runs_finished > 0
+              AND ($1::BIGINT IS NULL OR h.department_id = $1)
+            UNION ALL
             SELECT sm.department_id, 1,
                    extract(epoch FROM a.scheduled_end - a.scheduled_start)::float8,
                    greatest(0, extract(epoch FROM a.actual_end - a.actual_start) - a.setup_s)::float8,
                    ((coalesce(a.good_qty, 0) + coalesce(a.scrap_qty, 0)) * 3600.0 / sm.ideal_units_per_hour)::float8,
                    coalesce(a.good_qty, 0)::bigint, coalesce(a.scrap_qty, 0)::bigint
-            FROM assignments a JOIN sm ON sm.id = a.machine_id, cfg
-            WHERE a.actual_end IS NOT NULL AND a.actual_end >= cfg.views_to AND a.actual_end < $3
-              AND a.schedule_id = (SELECT id FROM schedules WHERE is_live)
+            FROM live_runs a JOIN sm ON sm.id = a.machine_id
+            WHERE a.schedule_id = (SELECT id FROM schedules WHERE is_live)
         )
         SELECT d.code AS department, sum(x.runs_finished)::bigint AS runs,
                sum(x.planned_s)::float8 AS planned_s, sum(x.operating_s)::float8 AS operating_s,

@@ -67,10 +67,8 @@ struct OperatorRow {
 
 #[derive(Debug, sqlx::FromRow)]
 struct SkillRow {
-    skill_id: i64,
     skill: String,
     department: Option<String>,
-    department_id: Option<i64>,
     demand_s: f64,
     /// The operators in scope who hold the skill.
     qualified: Vec<i64>,
@@ -157,8 +155,8 @@ pub async fn run(
             .then_with(|| load_key(b).total_cmp(&load_key(a)))
     });
 
-    let cross_training = cross_training(ctx, &skills, &loads).await?;
-    let skills = skills.into_iter().map(|(_, s)| s).collect();
+    let cross_training = cross_training(&skills, &loads);
+    let skills = skills.into_iter().map(|f| f.balance).collect();
 
     Ok(OperatorWorkload {
         as_of,
@@ -352,7 +350,7 @@ async fn skill_rows(
             FROM operator_skills os JOIN ops ON ops.id = os.operator_id
             GROUP BY os.skill_id
         )
-        SELECT sk.id AS skill_id, sk.code AS skill, d.code AS department, sk.department_id,
+        SELECT sk.code AS skill, d.code AS department,
                coalesce(dm.s, 0)::float8 AS demand_s,
                coalesce(q.operators, '{}'::BIGINT[]) AS qualified
         FROM skills sk LEFT JOIN departments d ON d.id = sk.department_id
@@ -368,11 +366,15 @@ async fn skill_rows(
     .map_err(store_error)
 }
 
+/// A skill's balance with the operators in scope who hold it (cross-training picks among the
+/// rest).
+struct SkillFacts {
+    qualified: HashSet<i64>,
+    balance: SkillBalance,
+}
+
 /// Skill balance: supply is the qualified operators' available hours over the forecast window.
-fn skills(
-    rows: Vec<SkillRow>,
-    available: &HashMap<i64, RosteredTime>,
-) -> Vec<((i64, Option<i64>), SkillBalance)> {
+fn skills(rows: Vec<SkillRow>, available: &HashMap<i64, RosteredTime>) -> Vec<SkillFacts> {
     rows.into_iter()
         .map(|r| {
             let supply_s: f64 = r
@@ -381,9 +383,8 @@ fn skills(
                 .filter_map(|id| available.get(id))
                 .map(RosteredTime::available_s)
                 .sum();
-            (
-                (r.skill_id, r.department_id),
-                SkillBalance {
+            SkillFacts {
+                balance: SkillBalance {
                     skill: r.skill,
                     department: r.department,
                     demand_h: round6(hours(r.demand_s)),
@@ -392,49 +393,31 @@ fn skills(
                     shortage_h: round6(hours((r.demand_s - supply_s).max(0.0))),
                     severity: shortage_severity(r.demand_s, supply_s),
                 },
-            )
+                qualified: r.qualified.into_iter().collect(),
+            }
         })
         .collect()
 }
 
 /// For each skill in high or critical shortage: up to three operators of the skill's
 /// department who lack it and carry the least load (below 80 %), with the hours of the
-/// shortage (or of the gap to 85 % coverage) each could take over.
-async fn cross_training(
-    ctx: &ReadContext,
-    skills: &[((i64, Option<i64>), SkillBalance)],
-    loads: &[(i64, OperatorLoad)],
-) -> Result<Vec<CrossTraining>, AppError> {
-    let short: Vec<&((i64, Option<i64>), SkillBalance)> = skills
-        .iter()
-        .filter(|(_, s)| matches!(s.severity, Some(Severity::Critical | Severity::High)))
-        .collect();
-    if short.is_empty() {
-        return Ok(Vec::new());
-    }
-    // Who lacks each short skill, in the skill's department: one statement for all of them.
-    let skill_ids: Vec<i64> = short.iter().map(|((id, _), _)| *id).collect();
-    let departments: Vec<Option<i64>> = short.iter().map(|((_, d), _)| *d).collect();
-    let pairs: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT s.skill_id, o.id FROM unnest($1::BIGINT[], $2::BIGINT[]) AS s(skill_id, department_id)
-         JOIN operators o ON o.active AND (s.department_id IS NULL OR o.department_id = s.department_id)
-         WHERE NOT EXISTS (SELECT 1 FROM operator_skills os
-                           WHERE os.operator_id = o.id AND os.skill_id = s.skill_id)",
-    )
-    .bind(&skill_ids)
-    .bind(&departments)
-    .fetch_all(&ctx.pool)
-    .await
-    .map_err(store_error)?;
-    let lacking: HashSet<(i64, i64)> = pairs.into_iter().collect();
-
+/// shortage (or of the gap to 85 % coverage) each could take over. Every candidate is an
+/// operator in scope, and `qualified` holds every one of them with the skill, so who lacks it
+/// needs no further read.
+fn cross_training(skills: &[SkillFacts], loads: &[(i64, OperatorLoad)]) -> Vec<CrossTraining> {
     let mut out = Vec::new();
-    for ((skill_id, _), s) in short {
+    for f in skills {
+        let s = &f.balance;
+        if !matches!(s.severity, Some(Severity::Critical | Severity::High)) {
+            continue;
+        }
         let gap_h = (s.demand_h - 0.85 * s.supply_h).max(s.shortage_h);
         let mut candidates: Vec<&(i64, OperatorLoad)> = loads
             .iter()
             .filter(|(id, l)| {
-                lacking.contains(&(*skill_id, *id)) && l.load.is_some_and(|x| x < 0.8)
+                !f.qualified.contains(id)
+                    && s.department.as_ref().is_none_or(|d| *d == l.department)
+                    && l.load.is_some_and(|x| x < 0.8)
             })
             .collect();
         candidates.sort_by(|a, b| {
@@ -453,5 +436,5 @@ async fn cross_training(
             });
         }
     }
-    Ok(out)
+    out
 }
