@@ -18,7 +18,9 @@ use app::read_models::{
 };
 use common::minimal_plant;
 use takt_server::read::bus::QueryKind;
-use takt_server::read::{explain, freshness, system_clock, QueryBus, ReadConfig, ReadContext};
+use takt_server::read::{
+    begin_with_generic_plans, explain, freshness, system_clock, QueryBus, ReadConfig, ReadContext,
+};
 
 fn dept(code: &str) -> PlantScope {
     PlantScope::Department(DepartmentCode::parse(code).unwrap())
@@ -259,4 +261,24 @@ async fn a_dashboard_answer_reads_assignments_only_through_indexes(pool: PgPool)
         a.index > 0,
         "the dashboard reads assignments through indexes: {scans:?}"
     );
+}
+
+/// The dashboard's generic-plan transaction leaves the pooled session as it found it, whether
+/// it commits or a dropped request abandons it.
+#[sqlx::test(migrator = "takt_server::db::MIGRATOR")]
+async fn generic_plans_end_with_their_transaction(pool: PgPool) {
+    let single = explain::single_connection(&pool, false).await.unwrap();
+    let show = || sqlx::query_scalar::<_, String>("SHOW plan_cache_mode");
+    let before = show().fetch_one(&single).await.unwrap();
+    assert_ne!(before, "force_generic_plan");
+    let mut tx = begin_with_generic_plans(&single).await.unwrap();
+    assert_eq!(
+        show().fetch_one(&mut *tx).await.unwrap(),
+        "force_generic_plan"
+    );
+    drop(tx);
+    assert_eq!(show().fetch_one(&single).await.unwrap(), before);
+    let tx = begin_with_generic_plans(&single).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(show().fetch_one(&single).await.unwrap(), before);
 }

@@ -665,6 +665,91 @@ async fn operator_capacity_and_load_by_hand(pool: PgPool) {
     assert_eq!(strict.severity(0.125), Some(Severity::High));
 }
 
+/// Assigned time over ranges the views serve as month and week roll-ups plus edge days, with
+/// the watermark at +infinity, lowered inside a range, and absent; live and raw agree. One
+/// operator (Berlin is UTC+1 from 25 Oct): A 28 Oct 22:30Z–29 Oct 00:30Z (0.5 h on local 28
+/// Oct, 1.5 h on 29 Oct), B Mon 2 Nov 3 h, C 10 Nov 4 h, D 18 Nov 5 h, E 30 Nov 22:00Z–1 Dec
+/// 00:00Z (1 h on local 30 Nov, 1 h on 1 Dec), F 2 Dec 1 h.
+/// - [Thu 29 Oct, Thu 3 Dec): days 29–31 Oct, November whole, days 1–2 Dec → 1.5 + 3 + 4 + 5
+///   + 2 + 1 = 16.5 h.
+/// - [Mon 2 Nov, Mon 30 Nov): four whole weeks → 3 + 4 + 5 = 12 h.
+/// - [Wed 28 Oct, Tue 17 Nov): days 28 Oct – 1 Nov, weeks of 2 and 9 Nov, day 16 Nov → 2 + 3
+///   + 4 = 9 h.
+///
+/// After the refresh, G (Fri 20 Nov, 1 h) is added and the watermark lowered to 20 Nov, as its
+/// event would: the first two ranges gain 1 h, read live from 20 Nov.
+#[sqlx::test(migrator = "takt_server::db::MIGRATOR")]
+async fn assigned_time_from_roll_ups_edge_days_and_live_by_hand(pool: PgPool) {
+    let p = minimal_plant(&pool).await;
+    for (sequence, start, end) in [
+        (1, "2026-10-28T22:30Z", "2026-10-29T00:30Z"),
+        (2, "2026-11-02T08:00Z", "2026-11-02T11:00Z"),
+        (3, "2026-11-10T06:00Z", "2026-11-10T10:00Z"),
+        (4, "2026-11-18T12:00Z", "2026-11-18T17:00Z"),
+        (5, "2026-11-30T22:00Z", "2026-12-01T00:00Z"),
+        (6, "2026-12-02T09:00Z", "2026-12-02T10:00Z"),
+    ] {
+        let task = if sequence == 1 {
+            p.task
+        } else {
+            another_task(&pool, &p, sequence).await
+        };
+        assign(&pool, &p, task, start, end, 0, None, None, Some(p.operator)).await;
+    }
+    let c = ctx(&pool, "2026-12-10T12:00Z");
+    let ranges = [
+        ("2026-10-28T23:00Z", "2026-12-02T23:00Z", 16.5),
+        ("2026-11-01T23:00Z", "2026-11-29T23:00Z", 12.0),
+        ("2026-10-27T23:00Z", "2026-11-16T23:00Z", 9.0),
+    ];
+    for (use_views, step) in [(true, ""), (true, "refresh"), (true, "lower"), (false, "")] {
+        match step {
+            "refresh" => {
+                c.refresh().await.unwrap();
+            }
+            "lower" => {
+                let g = another_task(&pool, &p, 7).await;
+                assign(
+                    &pool,
+                    &p,
+                    g,
+                    "2026-11-20T08:00Z",
+                    "2026-11-20T09:00Z",
+                    0,
+                    None,
+                    None,
+                    Some(p.operator),
+                )
+                .await;
+                sqlx::query("SELECT lower_read_model_watermark('2026-11-20T08:00Z')")
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+            }
+            _ => {}
+        }
+        let with_g = matches!(step, "lower") || !use_views;
+        for (i, (from, to, expected_h)) in ranges.into_iter().enumerate() {
+            let expected_h = expected_h + if with_g && i < 2 { 1.0 } else { 0.0 };
+            let q = GetOperatorWorkload {
+                scope: PlantScope::WholePlant,
+                range: TimeRange::new(at(from), at(to)).unwrap(),
+                page: Page::default(),
+                thresholds: OverloadThresholds::default(),
+            };
+            let w = operator_workload::run(&c, &q, use_views).await.unwrap();
+            if step == "lower" {
+                assert_eq!(w.as_of.views, ViewCoverage::Before(at("2026-11-19T23:00Z")));
+            }
+            assert_eq!(
+                w.operators[0].assigned_h, expected_h,
+                "{from}..{to}, views {use_views}, {step}: {:?}",
+                w.as_of.views
+            );
+        }
+    }
+}
+
 /// Skill balance and cross-training (METRICS.md). Day shift 06:00–14:00 local, Mon–Fri.
 /// Demand: the one open task needs turning, 200 h on its only machine. Supply: OP-0001 alone
 /// holds turning; from Fri 20 Nov the 30-day forecast has 21 weekdays × 8 h = 168 h → demand /

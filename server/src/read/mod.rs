@@ -185,6 +185,21 @@ pub fn live_from(
     }
 }
 
+/// A transaction whose statements keep a generic plan on this connection, for
+/// statements whose best plan does not depend on their parameters (the sessions' default is a
+/// custom plan per execution, see `db::SESSION_SETTINGS`). `SET LOCAL` ends with the
+/// transaction, also when a dropped request rolls it back, so the pooled session keeps its
+/// default.
+pub async fn begin_with_generic_plans(
+    pool: &PgPool,
+) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET LOCAL plan_cache_mode = force_generic_plan")
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
+}
+
 /// What the watermark means for an answer: -infinity nothing, +infinity everything.
 pub fn coverage(before: Option<DateTime<Utc>>, everything: bool) -> ViewCoverage {
     match (before, everything) {

@@ -4,16 +4,17 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use app::error::AppError;
 use app::read_models::{
     AvailabilityDay, BucketSize, CrossTraining, GetOperatorWorkload, GroupLoad, OperatorLoad,
-    OperatorWorkload, Severity, SkillBalance,
+    OperatorWorkload, Severity, SkillBalance, ViewCoverage,
 };
 
+use super::machine_utilization::tile;
 use super::roster::{AbsentRange, Roster, RosteredOperator, RosteredTime, ShiftSlot};
-use super::{hours, paginate, ratio, round6, ReadContext};
+use super::{hours, live_from, paginate, ratio, round6, ReadContext};
 use crate::floor::store_error;
 
 /// Overtime an eligible operator may add per rostered shift, hours (METRICS.md).
@@ -38,16 +39,13 @@ const SHIFT_SLOTS_SQL: &str = r#"
     ) x WHERE r && tstzrange($1, $2)
 "#;
 
-/// Each active operator's absences in scope that overlap [$2, $3), merged into disjoint
-/// ranges so that their overlaps with a shift add up without double counting. $1 department.
+/// Each active operator's absences in scope that overlap [$2, $3), as recorded ($1
+/// department); `Roster::new` merges an operator's overlapping ones.
 const ABSENCES_SQL: &str = r#"
-    SELECT operator_id, lower(r) AS starts_at, upper(r) AS ends_at FROM (
-        SELECT ab.operator_id, unnest(range_agg(tstzrange(ab.starts_at, ab.ends_at))) AS r
-        FROM operator_absences ab JOIN operators o ON o.id = ab.operator_id
-        WHERE ab.ends_at > $2 AND ab.starts_at < $3
-          AND o.active AND ($1::BIGINT IS NULL OR o.department_id = $1)
-        GROUP BY ab.operator_id
-    ) x
+    SELECT ab.operator_id, ab.starts_at, ab.ends_at
+    FROM operator_absences ab JOIN operators o ON o.id = ab.operator_id
+    WHERE ab.ends_at > $2 AND ab.starts_at < $3
+      AND o.active AND ($1::BIGINT IS NULL OR o.department_id = $1)
 "#;
 
 #[derive(Debug, sqlx::FromRow)]
@@ -90,7 +88,12 @@ pub async fn run(
     // The roster's inputs cover both windows; four independent statements side by side.
     let (r_from, r_to) = (from.min(f_from), to.max(f_to));
     let (mut rows, slots, absences, skill_rows) = tokio::try_join!(
-        operator_rows(ctx, department, from, to, use_views),
+        operator_rows(
+            ctx,
+            department,
+            (from, to),
+            use_views.then_some(as_of.views)
+        ),
         shift_slots(ctx, r_from, r_to),
         absences(ctx, department, r_from, r_to),
         skill_rows(ctx, department, use_views),
@@ -171,38 +174,49 @@ pub async fn run(
     })
 }
 
-/// The operators in scope with their assigned time over [from, to): views for closed days,
-/// live after. Their capacity comes from the roster.
+/// The operators in scope with their assigned time over [from, to): from the views up to
+/// where `as_of` says they cover (whole weeks and months from the roll-up, edge days from the
+/// daily rows), live after. Their capacity comes from the roster.
 async fn operator_rows(
     ctx: &ReadContext,
     department: Option<i64>,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-    use_views: bool,
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+    views: Option<ViewCoverage>,
 ) -> Result<Vec<OperatorRow>, AppError> {
+    let live_from = match views {
+        Some(coverage) => live_from(true, coverage, from, to).unwrap_or(to),
+        None => from,
+    };
+    let date = |t: DateTime<Utc>| t.with_timezone(&ctx.tz).date_naive();
+    let tiling = tile(date(from), date(live_from));
+    let midnights = |dates: &[NaiveDate]| -> Vec<DateTime<Utc>> {
+        dates.iter().map(|d| ctx.midnight_of(*d)).collect()
+    };
     sqlx::query_as(
         r#"
         WITH ops AS (
             SELECT o.id FROM operators o
             WHERE o.active AND ($1::BIGINT IS NULL OR o.department_id = $1)
         ),
-        cfg AS (SELECT CASE WHEN $4 THEN least(greatest(mv_covers_before, $2), $3) ELSE $2 END AS live_from
-                FROM read_model_state),
         assigned AS (
             SELECT operator_id, sum(s)::float8 AS assigned_s FROM (
-                SELECT v.operator_id, v.assigned_s AS s
-                FROM mv_daily_operator_workload v, cfg
-                WHERE v.day_start >= $2 AND v.day_start < cfg.live_from
-                  AND ($1::BIGINT IS NULL OR v.department_id = $1)
+                SELECT r.operator_id, r.assigned_s AS s
+                FROM mv_operator_workload_rollup r
+                WHERE ((r.grain = 'week' AND r.bucket_day = ANY ($4)) OR (r.grain = 'month' AND r.bucket_day = ANY ($5)))
+                  AND ($1::BIGINT IS NULL OR r.department_id = $1)
+                UNION ALL
+                SELECT v.operator_id, v.assigned_s
+                FROM mv_daily_operator_workload v
+                WHERE v.day_start = ANY ($6) AND ($1::BIGINT IS NULL OR v.department_id = $1)
                 UNION ALL
                 SELECT a.operator_id,
-                       extract(epoch FROM least(a.scheduled_end, $3) - greatest(a.scheduled_start, cfg.live_from))
-                FROM assignments a, cfg
+                       extract(epoch FROM least(a.scheduled_end, $3) - greatest(a.scheduled_start, $2))
+                FROM assignments a
                 -- The span's GiST index reads the live window's own runs, not every
                 -- operator's planned weeks ahead (71,000 index entries, 10 ms).
                 WHERE a.schedule_id = (SELECT id FROM schedules WHERE is_live)
-                  AND tstzrange(a.scheduled_start, a.scheduled_end) && tstzrange(cfg.live_from, $3)
-                  AND a.scheduled_end > cfg.live_from AND a.scheduled_start < $3
+                  AND tstzrange(a.scheduled_start, a.scheduled_end) && tstzrange($2, $3)
+                  AND a.scheduled_end > $2 AND a.scheduled_start < $3
                   AND a.operator_id IS NOT NULL
             ) x GROUP BY operator_id
         )
@@ -214,9 +228,11 @@ async fn operator_rows(
         ORDER BY o.id"#,
     )
     .bind(department)
-    .bind(from)
+    .bind(live_from)
     .bind(to)
-    .bind(use_views)
+    .bind(&tiling.weeks)
+    .bind(&tiling.months)
+    .bind(midnights(&tiling.days))
     .fetch_all(&ctx.pool)
     .await
     .map_err(store_error)

@@ -2,8 +2,8 @@
 //! and per local day (definitions: `docs/METRICS.md`, "Operator load").
 //!
 //! Why in Rust and not in SQL: Postgres lays out the shift slots (one per local day and shift
-//! definition, in the plant's zone, DST included) and merges each operator's absences; what is
-//! left is arithmetic. Multiplied out in SQL it was one row per operator and shift (18,000 for
+//! definition, in the plant's zone, DST included) and reads the absences; merging an operator's
+//! overlapping absences and the rest is arithmetic. Multiplied out in SQL it was one row per operator and shift (18,000 for
 //! the large factory's 30 days), built three times per operator-load query; here it is one sum
 //! per shift definition, a count of its operators, and a walk over the few shifts an absence
 //! touches.
@@ -44,7 +44,8 @@ impl RosteredOperator {
     }
 }
 
-/// Absent time of one operator; an operator's ranges are disjoint (merged by `range_agg`).
+/// Absent time of one operator, as recorded: an operator's ranges may overlap (`Roster::new`
+/// merges them).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AbsentRange {
     pub operator_id: i64,
@@ -111,6 +112,20 @@ fn seconds(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
     (to - from).num_microseconds().unwrap_or(0) as f64 / 1e6
 }
 
+/// Sorts and merges overlapping or touching spans, so that overlaps with a shift add up
+/// without counting an hour twice.
+fn merge(spans: &mut Vec<Span>) {
+    spans.sort_unstable();
+    let mut merged: Vec<Span> = Vec::with_capacity(spans.len());
+    for &(from, to) in spans.iter() {
+        match merged.last_mut() {
+            Some(last) if from <= last.1 => last.1 = last.1.max(to),
+            _ => merged.push((from, to)),
+        }
+    }
+    *spans = merged;
+}
+
 fn overlap_s(a: (DateTime<Utc>, DateTime<Utc>), b: (DateTime<Utc>, DateTime<Utc>)) -> Option<f64> {
     let (from, to) = (a.0.max(b.0), a.1.min(b.1));
     (from < to).then(|| seconds(from, to))
@@ -128,6 +143,9 @@ impl Roster {
                 .entry(a.operator_id)
                 .or_default()
                 .push((a.starts_at, a.ends_at));
+        }
+        for spans in by_operator.values_mut() {
+            merge(spans);
         }
         Self {
             slots,
@@ -293,8 +311,8 @@ mod tests {
     }
 
     /// Day shifts 06–14 on the 2nd and 3rd; a night shift 22–06 from the 2nd into the 3rd.
-    /// Operator 1 (day, eligible) misses 10–12 on the 2nd twice over (two absences) and the
-    /// whole 3rd; operator 2 (flexible, so day) is always there; operator 3 (night) misses the
+    /// Operator 1 (day, eligible) misses 10–11 and 11:30–12 on the 2nd (with a third absence
+    /// inside the first, counted once) and the whole 3rd; operator 2 (flexible, so day) is always there; operator 3 (night) misses the
     /// night's first two hours; operator 4 is out of scope but has an absence row.
     fn plant() -> Roster {
         Roster::new(
@@ -311,6 +329,7 @@ mod tests {
             ],
             vec![
                 absent(1, at(2, 10), at(2, 11)),
+                absent(1, at(2, 10) + chrono::Duration::minutes(15), at(2, 11)),
                 absent(1, at(2, 11) + chrono::Duration::minutes(30), at(2, 12)),
                 absent(1, at(3, 0), at(4, 0)),
                 absent(3, at(2, 20), at(3, 0)),
