@@ -416,7 +416,8 @@ impl Tiling {
         }
     }
 
-    fn starts(&self, dates: &[NaiveDate], ctx: &ReadContext) -> Vec<DateTime<Utc>> {
+    /// The local midnights starting `dates` (the view rows' `day_start` / `bucket_start`).
+    pub fn starts(&self, dates: &[NaiveDate], ctx: &ReadContext) -> Vec<DateTime<Utc>> {
         dates.iter().map(|d| ctx.midnight_of(*d)).collect()
     }
 }

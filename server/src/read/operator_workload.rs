@@ -4,12 +4,12 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, Utc};
 
 use app::error::AppError;
 use app::read_models::{
     AvailabilityDay, BucketSize, CrossTraining, GetOperatorWorkload, GroupLoad, OperatorLoad,
-    OperatorWorkload, Severity, SkillBalance, ViewCoverage,
+    OperatorWorkload, Severity, SkillBalance,
 };
 
 use super::machine_utilization::tile;
@@ -92,7 +92,7 @@ pub async fn run(
             ctx,
             department,
             (from, to),
-            use_views.then_some(as_of.views)
+            live_from(use_views, as_of.views, from, to)
         ),
         shift_slots(ctx, r_from, r_to),
         absences(ctx, department, r_from, r_to),
@@ -175,23 +175,18 @@ pub async fn run(
 }
 
 /// The operators in scope with their assigned time over [from, to): from the views up to
-/// where `as_of` says they cover (whole weeks and months from the roll-up, edge days from the
-/// daily rows), live after. Their capacity comes from the roster.
+/// `live_from` (where `as_of` says they stop covering; `None`: all of it), whole weeks and
+/// months from the roll-up and edge days from the daily rows, live after. Their capacity comes
+/// from the roster.
 async fn operator_rows(
     ctx: &ReadContext,
     department: Option<i64>,
     (from, to): (DateTime<Utc>, DateTime<Utc>),
-    views: Option<ViewCoverage>,
+    live_from: Option<DateTime<Utc>>,
 ) -> Result<Vec<OperatorRow>, AppError> {
-    let live_from = match views {
-        Some(coverage) => live_from(true, coverage, from, to).unwrap_or(to),
-        None => from,
-    };
+    let live_from = live_from.unwrap_or(to);
     let date = |t: DateTime<Utc>| t.with_timezone(&ctx.tz).date_naive();
     let tiling = tile(date(from), date(live_from));
-    let midnights = |dates: &[NaiveDate]| -> Vec<DateTime<Utc>> {
-        dates.iter().map(|d| ctx.midnight_of(*d)).collect()
-    };
     sqlx::query_as(
         r#"
         WITH ops AS (
@@ -232,7 +227,7 @@ async fn operator_rows(
     .bind(to)
     .bind(&tiling.weeks)
     .bind(&tiling.months)
-    .bind(midnights(&tiling.days))
+    .bind(tiling.starts(&tiling.days, ctx))
     .fetch_all(&ctx.pool)
     .await
     .map_err(store_error)

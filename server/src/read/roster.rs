@@ -2,11 +2,11 @@
 //! and per local day (definitions: `docs/METRICS.md`, "Operator load").
 //!
 //! Why in Rust and not in SQL: Postgres lays out the shift slots (one per local day and shift
-//! definition, in the plant's zone, DST included) and reads the absences; merging an operator's
-//! overlapping absences and the rest is arithmetic. Multiplied out in SQL it was one row per operator and shift (18,000 for
-//! the large factory's 30 days), built three times per operator-load query; here it is one sum
-//! per shift definition, a count of its operators, and a walk over the few shifts an absence
-//! touches.
+//! definition, in the plant's zone, DST included) and reads the absences; merging an
+//! operator's overlapping absences and the rest is arithmetic. Multiplied out in SQL it was one
+//! row per operator and shift (18,000 for the large factory's 30 days), built three times per
+//! operator-load query; here it is one sum per shift definition, a count of its operators, and
+//! a walk over the few shifts an absence touches.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -312,8 +312,9 @@ mod tests {
 
     /// Day shifts 06–14 on the 2nd and 3rd; a night shift 22–06 from the 2nd into the 3rd.
     /// Operator 1 (day, eligible) misses 10–11 and 11:30–12 on the 2nd (with a third absence
-    /// inside the first, counted once) and the whole 3rd; operator 2 (flexible, so day) is always there; operator 3 (night) misses the
-    /// night's first two hours; operator 4 is out of scope but has an absence row.
+    /// inside the first, counted once) and the whole 3rd; operator 2 (flexible, so day) is
+    /// always there; operator 3 (night) misses the night's first two hours; operator 4 is out
+    /// of scope but has an absence row.
     fn plant() -> Roster {
         Roster::new(
             vec![
