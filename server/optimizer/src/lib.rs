@@ -15,6 +15,7 @@ pub use error::OptimizerError;
 pub mod checker;
 pub mod dispatch;
 pub mod formats;
+pub mod local_search;
 pub mod model;
 pub mod problem;
 pub mod solve;

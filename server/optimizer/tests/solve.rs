@@ -444,3 +444,21 @@ fn a_dispatching_bound_limits_the_makespan_not_every_domain() {
     });
     assert!(bounded, "makespan ≤ 60 is posted");
 }
+
+#[test]
+fn a_large_job_shop_is_solved_from_the_tabu_search_hint_and_passes_the_checker() {
+    // la21 (150 tasks) is the smallest classic shop that gets the tabu search's hint.
+    let p = parse_jobshop(&common::read("jobshop/la21.txt")).expect("parse");
+    assert!(p.tasks().len() >= takt_optimizer::solve::LOCAL_SEARCH_FROM_TASKS);
+    let dispatched = takt_optimizer::dispatch::greedy(&p)
+        .iter()
+        .map(|pl| pl.end)
+        .max()
+        .expect("tasks");
+    let r = solve_in_process(&p, &params(3.0), StopHandle::new()).expect("solve");
+    assert!(r.status.has_solution(), "{:?}", r.status);
+    assert!(r.violations.is_empty(), "{:?}", r.violations);
+    // The best known is 1046; the dispatching rule alone gives 1560.
+    let makespan = r.makespan.expect("a makespan");
+    assert!((1046..dispatched).contains(&makespan), "{makespan} vs {dispatched}");
+}
