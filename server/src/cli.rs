@@ -54,6 +54,9 @@ pub enum Command {
         /// freshness probes (which leave the views partly stale).
         #[arg(long)]
         queries_only: bool,
+        /// Only the queries whose name contains this text (implies --queries-only).
+        #[arg(long)]
+        only: Option<String>,
     },
     /// Solve a scheduling problem file with CP-SAT and print the schedule.
     Solve(takt_optimizer::cli::SolveArgs),
@@ -129,9 +132,14 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let pool = crate::db::connect_and_migrate(&settings).await?;
             crate::read::explain::run_command(&pool, settings.plant_tz, now.unwrap_or_else(chrono::Utc::now)).await
         }),
-        Command::BenchRead { iterations, no_raw, queries_only } => runtime.block_on(async {
+        Command::BenchRead { iterations, no_raw, queries_only, only } => runtime.block_on(async {
             let pool = crate::db::connect_and_migrate(&settings).await?;
-            let opts = crate::read::bench::BenchOptions { iterations, raw: !no_raw, queries_only };
+            let opts = crate::read::bench::BenchOptions {
+                iterations,
+                raw: !no_raw,
+                queries_only,
+                only,
+            };
             crate::read::bench::run(pool, settings.plant_tz, opts).await
         }),
         Command::Solve(_) | Command::SolveWorker => Ok(()),

@@ -460,5 +460,8 @@ fn a_large_job_shop_is_solved_from_the_tabu_search_hint_and_passes_the_checker()
     assert!(r.violations.is_empty(), "{:?}", r.violations);
     // The best known is 1046; the dispatching rule alone gives 1560.
     let makespan = r.makespan.expect("a makespan");
-    assert!((1046..dispatched).contains(&makespan), "{makespan} vs {dispatched}");
+    assert!(
+        (1046..dispatched).contains(&makespan),
+        "{makespan} vs {dispatched}"
+    );
 }

@@ -29,6 +29,8 @@ pub struct BenchOptions {
     pub raw: bool,
     /// Skip vacuum, the refresh (unless the views are behind) and the freshness probes.
     pub queries_only: bool,
+    /// Only the queries whose name contains this (tuning one of them; implies `queries_only`).
+    pub only: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -97,7 +99,8 @@ pub async fn run(pool: PgPool, tz: chrono_tz::Tz, opts: BenchOptions) -> anyhow:
         counts.0, counts.1, counts.2
     );
     let behind = ctx.as_of().await?.views != app::read_models::ViewCoverage::Everything;
-    if !opts.queries_only || behind {
+    let queries_only = opts.queries_only || opts.only.is_some();
+    if !queries_only || behind {
         println!("vacuum analyze …");
         sqlx::query("VACUUM ANALYZE").execute(&pool).await?;
         let refresh = ctx.refresh().await?;
@@ -144,18 +147,20 @@ pub async fn run(pool: PgPool, tz: chrono_tz::Tz, opts: BenchOptions) -> anyhow:
     let mut rows = Vec::new();
     macro_rules! case {
         ($name:expr, $target:expr, $module:ident, $q:expr) => {{
-            let views = time(n, || $module::run(&ctx, &$q, true)).await?;
-            let raw = if opts.raw {
-                Some(time(n_raw, || $module::run(&ctx, &$q, false)).await?)
-            } else {
-                None
-            };
-            rows.push(Row {
-                name: $name,
-                target_ms: $target,
-                views,
-                raw,
-            });
+            if opts.only.as_deref().is_none_or(|only| $name.contains(only)) {
+                let views = time(n, || $module::run(&ctx, &$q, true)).await?;
+                let raw = if opts.raw {
+                    Some(time(n_raw, || $module::run(&ctx, &$q, false)).await?)
+                } else {
+                    None
+                };
+                rows.push(Row {
+                    name: $name,
+                    target_ms: $target,
+                    views,
+                    raw,
+                });
+            }
         }};
     }
     case!(
@@ -220,7 +225,7 @@ pub async fn run(pool: PgPool, tz: chrono_tz::Tz, opts: BenchOptions) -> anyhow:
         );
     }
 
-    if opts.queries_only {
+    if queries_only {
         return Ok(());
     }
     // Freshness: a command (a breakdown starting now, with its domain event) and then the

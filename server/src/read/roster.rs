@@ -154,7 +154,8 @@ impl Roster {
         }
     }
 
-    /// The slots overlapping [from, to), clipped to it, grouped by shift code.
+    /// The slots overlapping [from, to), clipped to it, grouped by shift code, each group in
+    /// time order (a shift definition's occurrences do not overlap one another).
     fn clipped(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> HashMap<&str, Vec<Clipped>> {
         let mut by_code: HashMap<&str, Vec<Clipped>> = HashMap::new();
         for (i, s) in self.slots.iter().enumerate() {
@@ -167,30 +168,41 @@ impl Roster {
                 });
             }
         }
+        for slots in by_code.values_mut() {
+            slots.sort_unstable_by_key(|c| c.starts_at);
+        }
         by_code
     }
 
-    /// Every (operator, clipped slot) pair an absence touches, with the absent time in it.
+    /// Every (operator, clipped slot) pair an absence touches, with the absent time in it:
+    /// for each of an operator's merged absences, a binary search finds the first of their
+    /// shifts it can touch, and the walk stops at the first shift after it.
     fn absent_shifts(&self, by_code: &HashMap<&str, Vec<Clipped>>) -> Vec<AbsentShift> {
-        let mut out = Vec::new();
+        let mut out: Vec<AbsentShift> = Vec::new();
         for (oi, o) in self.operators.iter().enumerate() {
             let (Some(ranges), Some(slots)) =
                 (self.absences.get(&o.id), by_code.get(o.shift_code.as_str()))
             else {
                 continue;
             };
-            for c in slots {
-                let absent_s: f64 = ranges
-                    .iter()
-                    .filter_map(|r| overlap_s(*r, (c.starts_at, c.ends_at)))
-                    .sum();
-                if absent_s > 0.0 {
-                    out.push(AbsentShift {
-                        operator: oi,
-                        slot: c.slot,
-                        shift_s: c.seconds(),
-                        absent_s,
-                    });
+            for &range in ranges {
+                let first = slots.partition_point(|c| c.ends_at <= range.0);
+                for c in slots[first..].iter().take_while(|c| c.starts_at < range.1) {
+                    let Some(absent_s) = overlap_s(range, (c.starts_at, c.ends_at)) else {
+                        continue;
+                    };
+                    // Ranges are merged and in order: one shift's pieces arrive together.
+                    match out.last_mut() {
+                        Some(last) if last.operator == oi && last.slot == c.slot => {
+                            last.absent_s += absent_s;
+                        }
+                        _ => out.push(AbsentShift {
+                            operator: oi,
+                            slot: c.slot,
+                            shift_s: c.seconds(),
+                            absent_s,
+                        }),
+                    }
                 }
             }
         }
@@ -404,6 +416,33 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn an_absence_over_several_shifts_counts_in_each_whatever_order_the_slots_came_in() {
+        // Slots listed latest first; one absence from the 2nd 12:00 to the 4th 08:00 and one
+        // after it on the 4th, 10:00–11:00.
+        let r = Roster::new(
+            vec![
+                slot("day", 4, at(4, 6), at(4, 14)),
+                slot("day", 3, at(3, 6), at(3, 14)),
+                slot("day", 2, at(2, 6), at(2, 14)),
+            ],
+            vec![RosteredOperator::new(1, "day", false)],
+            vec![
+                absent(1, at(4, 10), at(4, 11)),
+                absent(1, at(2, 12), at(4, 8)),
+            ],
+        );
+        let t = r.per_operator(at(2, 0), at(5, 0))[&1];
+        assert_eq!(t.shift_s, 24.0 * 3600.0);
+        assert_eq!(t.absent_s, (2.0 + 8.0 + 2.0 + 1.0) * 3600.0);
+        let absent: Vec<f64> = r
+            .per_day(at(2, 0), at(5, 0))
+            .iter()
+            .map(|d| d.absent_s / 3600.0)
+            .collect();
+        assert_eq!(absent, vec![2.0, 8.0, 3.0]);
     }
 
     #[test]
