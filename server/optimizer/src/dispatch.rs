@@ -8,7 +8,10 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use crate::problem::{effective_duration, MachineIx, OperatorIx, Problem, TaskIx};
+use crate::checker::Schedule;
+use crate::problem::{
+    effective_duration, Assignment, MachineIx, OperatorIx, Problem, TaskIx, Time,
+};
 
 /// One task placed by the dispatching rule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,6 +26,22 @@ pub struct Placement {
     pub start: i64,
     /// End.
     pub end: i64,
+}
+
+/// A dispatching or local-search plan as a schedule the independent checker can judge.
+pub fn schedule(p: &Problem, plan: &[Placement]) -> Schedule {
+    Schedule {
+        tasks: plan
+            .iter()
+            .map(|pl| Assignment {
+                task: p.task(pl.task).id.clone(),
+                machine: p.machine(pl.machine).id.clone(),
+                operator: pl.operator.map(|o| p.operator(o).id.clone()),
+                start: Time(pl.start),
+                end: Some(Time(pl.end)),
+            })
+            .collect(),
+    }
 }
 
 /// A placement per task, in dispatch order.

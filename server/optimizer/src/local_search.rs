@@ -1,6 +1,6 @@
 //! A tabu search on the disjunctive graph, run before CP-SAT on plants that are a pure job
 //! shop (one machine per task, no operators, setups or calendars), whose best schedule becomes
-//! CP-SAT's hint and makespan bound.
+//! CP-SAT's hint (`solve::solve_with`, for shops of `LOCAL_SEARCH_FROM_TASKS` tasks and more).
 //!
 //! Why: on the classic job shops that CP-SAT does not prove within the limit (la21–la40), its
 //! first solutions are far from the optimum and its workers spend the limit closing that

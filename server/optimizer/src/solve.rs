@@ -182,7 +182,7 @@ pub fn solve_with(
             .iter()
             .all(|(t, _)| *t == model::ObjectiveTerm::Makespan);
     let checked_makespan = |plan: &[crate::dispatch::Placement]| {
-        checker::check(p, &schedule_of(p, plan))
+        checker::check(p, &crate::dispatch::schedule(p, plan))
             .is_empty()
             .then(|| plan.iter().map(|pl| pl.end).max().unwrap_or(0))
     };
@@ -294,22 +294,6 @@ pub const LOCAL_SEARCH_SHARE: f64 = 0.1;
 /// less often (30 s, 2 workers: proven in 1 of 4 runs with the hint, 4 of 7 without). From
 /// la21 (15×10) up, where proofs run out of time, the hint paid (bench/solver/README.md).
 pub const LOCAL_SEARCH_FROM_TASKS: usize = 150;
-
-/// A dispatching or local-search plan as a schedule the checker can judge.
-fn schedule_of(p: &Problem, plan: &[crate::dispatch::Placement]) -> Schedule {
-    Schedule {
-        tasks: plan
-            .iter()
-            .map(|pl| Assignment {
-                task: p.task(pl.task).id.clone(),
-                machine: p.machine(pl.machine).id.clone(),
-                operator: pl.operator.map(|o| p.operator(o).id.clone()),
-                start: Time(pl.start),
-                end: Some(Time(pl.end)),
-            })
-            .collect(),
-    }
-}
 
 fn hint_all(built: &mut BuiltModel, values: &[i64]) {
     built.cp.set_full_hint(values);

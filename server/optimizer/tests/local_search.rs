@@ -6,26 +6,11 @@ mod common;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use takt_optimizer::checker::{check, Schedule};
-use takt_optimizer::dispatch::{greedy, Placement};
+use takt_optimizer::checker::check;
+use takt_optimizer::dispatch::{greedy, schedule, Placement};
 use takt_optimizer::formats::parse_jobshop;
 use takt_optimizer::local_search::{improve, Budget, JobShop};
-use takt_optimizer::problem::{Assignment, Problem, Time};
-
-fn schedule(p: &Problem, plan: &[Placement]) -> Schedule {
-    Schedule {
-        tasks: plan
-            .iter()
-            .map(|pl| Assignment {
-                task: p.task(pl.task).id.clone(),
-                machine: p.machine(pl.machine).id.clone(),
-                operator: None,
-                start: Time(pl.start),
-                end: Some(Time(pl.end)),
-            })
-            .collect(),
-    }
-}
+use takt_optimizer::problem::Problem;
 
 fn makespan(plan: &[Placement]) -> i64 {
     plan.iter().map(|pl| pl.end).max().unwrap_or(0)
