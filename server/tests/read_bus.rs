@@ -19,7 +19,7 @@ use app::read_models::{
 use common::minimal_plant;
 use takt_server::read::bus::QueryKind;
 use takt_server::read::{
-    begin_with_generic_plans, explain, freshness, system_clock, QueryBus, ReadConfig, ReadContext,
+    explain, freshness, generic_plan_pool, system_clock, QueryBus, ReadConfig, ReadContext,
 };
 
 fn dept(code: &str) -> PlantScope {
@@ -263,22 +263,33 @@ async fn a_dashboard_answer_reads_assignments_only_through_indexes(pool: PgPool)
     );
 }
 
-/// The dashboard's generic-plan transaction leaves the pooled session as it found it, whether
-/// it commits or a dropped request abandons it.
+/// The generic-plan sessions keep generic plans and the rest of the session settings; the
+/// main pool's sessions are left as they were.
 #[sqlx::test(migrator = "takt_server::db::MIGRATOR")]
-async fn generic_plans_end_with_their_transaction(pool: PgPool) {
-    let single = explain::single_connection(&pool, false).await.unwrap();
-    let show = || sqlx::query_scalar::<_, String>("SHOW plan_cache_mode");
-    let before = show().fetch_one(&single).await.unwrap();
-    assert_ne!(before, "force_generic_plan");
-    let mut tx = begin_with_generic_plans(&single).await.unwrap();
+async fn generic_plan_sessions_keep_generic_plans(pool: PgPool) {
+    let options = (*pool.connect_options())
+        .clone()
+        .options(takt_server::db::SESSION_SETTINGS);
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(2)
+        .connect_with(options)
+        .await
+        .unwrap();
+    let generic = generic_plan_pool(&pool);
+    async fn show(pool: &PgPool, sql: &str) -> String {
+        sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
+    }
     assert_eq!(
-        show().fetch_one(&mut *tx).await.unwrap(),
+        show(&generic, "SHOW plan_cache_mode").await,
         "force_generic_plan"
     );
-    drop(tx);
-    assert_eq!(show().fetch_one(&single).await.unwrap(), before);
-    let tx = begin_with_generic_plans(&single).await.unwrap();
-    tx.commit().await.unwrap();
-    assert_eq!(show().fetch_one(&single).await.unwrap(), before);
+    assert_ne!(
+        show(&pool, "SHOW plan_cache_mode").await,
+        "force_generic_plan"
+    );
+    assert_eq!(show(&generic, "SHOW jit").await, "off");
+    assert_eq!(
+        show(&generic, "SELECT current_database()").await,
+        show(&pool, "SELECT current_database()").await
+    );
 }

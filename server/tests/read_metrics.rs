@@ -423,6 +423,113 @@ async fn todays_oee_splits_at_hours_and_counts_boundary_runs_once(pool: PgPool) 
     }
 }
 
+/// A job of the fixture's product, with one task in its department unless `routed` is false.
+async fn job(
+    pool: &PgPool,
+    p: &Plant,
+    code: &str,
+    status: &str,
+    due: &str,
+    completed: Option<&str>,
+    routed: bool,
+) {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO jobs (code, product_id, quantity, released_at, due_at, status, completed_at)
+         VALUES ($1, $2, 5, '2026-11-01T00:00Z', $3, $4, $5) RETURNING id",
+    )
+    .bind(code)
+    .bind(p.product)
+    .bind(at(due))
+    .bind(status)
+    .bind(completed.map(at))
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    if routed {
+        sqlx::query(
+            "INSERT INTO tasks (job_id, sequence, name, department_id, required_skill_id, min_skill_level, setup_family)
+             VALUES ($1, 1, 'Op', $2, $3, 1, 'steel')",
+        )
+        .bind(id)
+        .bind(p.department)
+        .bind(p.skill)
+        .execute(pool)
+        .await
+        .unwrap();
+    }
+}
+
+/// Dashboard at 11 Nov 13:20Z, 7-day window (local 5–11 Nov, from 04T23:00Z). Open: J-1 (due
+/// 10 Nov, late), J-4 (due 13:05Z today: late, in the hour now running), J-5 (due 13:40Z: not
+/// yet), J-6 (due tomorrow, no tasks yet: the plant's, no department's) → plant 4 open, 2
+/// late; machining 3 and 2. Completed: J-7 on 6 Nov on time, J-8 today late, J-9 before the
+/// window → 2 completed, 1 on time. Load: one run planned 12:30–13:30Z; the horizon is the
+/// 168 hours from 13:00Z → 0.5 h / 168 h. The same from live reads, from the roll-ups after a
+/// refresh, and raw.
+#[sqlx::test(migrator = "takt_server::db::MIGRATOR")]
+async fn order_book_completions_and_load_from_roll_ups_by_hand(pool: PgPool) {
+    let p = minimal_plant(&pool).await;
+    job(&pool, &p, "J-4", "planned", "2026-11-11T13:05Z", None, true).await;
+    job(
+        &pool,
+        &p,
+        "J-5",
+        "released",
+        "2026-11-11T13:40Z",
+        None,
+        true,
+    )
+    .await;
+    job(
+        &pool,
+        &p,
+        "J-6",
+        "planned",
+        "2026-11-12T10:00Z",
+        None,
+        false,
+    )
+    .await;
+    let done = |code, due, at| job(&pool, &p, code, "completed", due, Some(at), true);
+    done("J-7", "2026-11-07T00:00Z", "2026-11-06T10:00Z").await;
+    done("J-8", "2026-11-11T08:00Z", "2026-11-11T09:00Z").await;
+    done("J-9", "2026-11-05T00:00Z", "2026-11-04T20:00Z").await;
+    assign(
+        &pool,
+        &p,
+        p.task,
+        "2026-11-11T12:30Z",
+        "2026-11-11T13:30Z",
+        0,
+        None,
+        None,
+        None,
+    )
+    .await;
+    let c = ctx(&pool, "2026-11-11T13:20Z");
+    let plant = GetDashboardSummary::new(PlantScope::WholePlant, 7).unwrap();
+    let machining = GetDashboardSummary::new(
+        PlantScope::Department(DepartmentCode::parse("machining").unwrap()),
+        7,
+    )
+    .unwrap();
+    for (use_views, refresh_first) in [(true, false), (true, true), (false, false)] {
+        if refresh_first {
+            c.refresh().await.unwrap();
+        }
+        let d = dashboard::run(&c, &plant, use_views).await.unwrap();
+        if refresh_first {
+            assert_eq!(d.as_of.views, ViewCoverage::Everything);
+        }
+        assert_eq!((d.kpis.open_jobs, d.kpis.late_jobs), (4, 2));
+        close(d.kpis.on_time_delivery, 0.5);
+        close(d.kpis.scheduled_utilization_next_7d, 0.5 / 168.0);
+        let m = dashboard::run(&c, &machining, use_views).await.unwrap();
+        assert_eq!((m.kpis.open_jobs, m.kpis.late_jobs), (3, 2));
+        close(m.kpis.on_time_delivery, 0.5);
+    }
+}
+
 /// Zero quantities: a run with no units has availability but performance 0 and no quality, so
 /// OEE is 0, not absent.
 #[sqlx::test(migrator = "takt_server::db::MIGRATOR")]

@@ -8,12 +8,12 @@ use chrono::{DateTime, Duration, Utc};
 
 use app::error::AppError;
 use app::read_models::{
-    Alert, DashboardSummary, DepartmentSummary, GetDashboardSummary, HealthBand, HealthComponent,
-    HealthScore, Kpis, Oee, RealTimeStatus, Severity, StatusItem,
+    Alert, AsOf, DashboardSummary, DepartmentSummary, GetDashboardSummary, HealthBand,
+    HealthComponent, HealthScore, Kpis, Oee, RealTimeStatus, Severity, StatusItem, ViewCoverage,
 };
 
 use super::machine_utilization::Seconds;
-use super::{begin_with_generic_plans, live_from, ratio, round6, ReadContext};
+use super::{live_from, ratio, round6, ReadContext};
 use crate::floor::store_error;
 
 /// How many items each real-time list shows.
@@ -172,7 +172,6 @@ pub async fn run(
     q: &GetDashboardSummary,
     use_views: bool,
 ) -> Result<DashboardSummary, AppError> {
-    let as_of = ctx.as_of().await?;
     let now = ctx.now();
     let department = ctx.department_id(&q.scope).await?;
     let today = now.with_timezone(&ctx.tz).date_naive();
@@ -183,7 +182,7 @@ pub async fn run(
          WHERE m.status <> 'retired' AND ($1::BIGINT IS NULL OR m.department_id = $1) ORDER BY m.id",
     )
     .bind(department)
-    .fetch_all(&ctx.pool);
+    .fetch_all(&ctx.generic);
 
     // OEE over the window from the runs that finished in it, per department: closed days from
     // the department roll-up; today's whole hours from the hourly view (runs there are keyed
@@ -253,109 +252,6 @@ pub async fn run(
     .bind(now)
     .bind(use_views)
     .bind(ctx.local_midnight(now));
-    // Load of the next seven days per department: whole local hours from the hourly view while
-    // the watermark allows; the rest of this hour, the horizon's last partial hour and stale
-    // hours live (a few hundred runs instead of the day's thousands).
-    let horizon = now + Duration::days(7);
-    let loads_q = sqlx::query_as::<_, LoadRow>(
-        r#"
-        WITH hours AS (
-            SELECT date_trunc('hour', $2::timestamptz, plant_tz) + interval '1 hour' AS next_hour,
-                   date_trunc('hour', $3::timestamptz, plant_tz) AS last_hour,
-                   mv_covers_before
-            FROM read_model_state
-        ),
-        cfg AS (
-            SELECT next_hour,
-                   CASE WHEN $4 THEN greatest(next_hour, least(mv_covers_before, last_hour))
-                        ELSE next_hour END AS views_to
-            FROM hours
-        ),
-        sm AS (SELECT id, department_id FROM machines WHERE status <> 'retired' AND ($1::BIGINT IS NULL OR department_id = $1)),
-        windows AS (
-            SELECT w.s, w.e FROM cfg,
-                 LATERAL (VALUES ($2::timestamptz, least(cfg.next_hour, $3::timestamptz)),
-                                 (cfg.views_to, $3::timestamptz)) w (s, e)
-            WHERE w.s < w.e
-        ),
-        sched AS MATERIALIZED (
-            SELECT h.department_id, h.scheduled_s AS s
-            FROM mv_hourly_department_utilization h, cfg
-            WHERE h.hour_start >= cfg.next_hour AND h.hour_start < cfg.views_to
-              AND ($1::BIGINT IS NULL OR h.department_id = $1)
-            UNION ALL
-            SELECT sm.department_id,
-                   extract(epoch FROM least(a.scheduled_end, w.e) - greatest(a.scheduled_start, w.s))
-            FROM windows w
-            JOIN assignments a ON a.schedule_id = (SELECT id FROM schedules WHERE is_live)
-                 AND tstzrange(a.scheduled_start, a.scheduled_end) && tstzrange(w.s, w.e)
-                 AND a.scheduled_end > w.s AND a.scheduled_start < w.e
-            JOIN sm ON sm.id = a.machine_id
-        ),
-        down AS (
-            SELECT sm.department_id, extract(epoch FROM upper(u.r) - lower(u.r)) AS s
-            FROM (SELECT d.machine_id, unnest(range_agg(tstzrange(greatest(d.starts_at, $2), least(d.ends_at, $3)))) AS r
-                  FROM machine_downtimes d JOIN sm ON sm.id = d.machine_id
-                  WHERE d.ends_at > $2 AND d.starts_at < $3
-                  GROUP BY d.machine_id) u
-            JOIN sm ON sm.id = u.machine_id
-        ),
-        per_sched AS MATERIALIZED (SELECT department_id, sum(s) AS s FROM sched GROUP BY 1),
-        per_down AS MATERIALIZED (SELECT department_id, sum(s) AS s FROM down GROUP BY 1),
-        per_machines AS (SELECT department_id, count(*) AS n FROM sm GROUP BY 1)
-        SELECT d.code AS department, m.n AS machines,
-               coalesce(x.s, 0)::float8 AS scheduled_s, coalesce(y.s, 0)::float8 AS downtime_s
-        FROM per_machines m
-        JOIN departments d ON d.id = m.department_id
-        LEFT JOIN per_sched x ON x.department_id = m.department_id
-        LEFT JOIN per_down y ON y.department_id = m.department_id
-        "#,
-    )
-    .bind(department)
-    .bind(now)
-    .bind(horizon)
-    .bind(use_views)
-    .fetch_all(&ctx.pool);
-    // Jobs completed in the window: from the job-flow view up to the watermark (read with
-    // `as_of`, so the split matches the answer's stated coverage), live after it. With fresh
-    // views the live part is not even planned (its inlined job facts cost milliseconds to plan).
-    let live_from = live_from(use_views, as_of.views, window_from, now);
-    let view_to = live_from.unwrap_or(now);
-    let counts_q = sqlx::query_as::<_, Counts>(
-        r#"
-        WITH open AS (
-            SELECT count(*) AS open_jobs, count(*) FILTER (WHERE j.due_at < $3) AS late_jobs FROM jobs j
-            WHERE j.status IN ('planned', 'released', 'in_progress')
-              AND ($1::BIGINT IS NULL OR EXISTS (SELECT 1 FROM tasks t WHERE t.job_id = j.id AND t.department_id = $1))
-        ),
-        done AS (
-            SELECT count(*) AS completed, count(*) FILTER (WHERE v.on_time) AS on_time
-            FROM mv_daily_job_flow_metrics v
-            WHERE v.completed_at >= $2 AND v.completed_at < $4
-              AND ($1::BIGINT IS NULL OR $1 = ANY (v.department_ids))
-        )
-        SELECT o.open_jobs, o.late_jobs, d.completed, d.on_time FROM open o, done d
-        "#,
-    )
-    .bind(department)
-    .bind(window_from)
-    .bind(now)
-    .bind(view_to)
-    .fetch_one(&ctx.pool);
-    let live_done_q = async {
-        let Some(from) = live_from.filter(|f| *f < now) else {
-            return Ok((0, 0));
-        };
-        sqlx::query_as::<_, (i64, i64)>(
-            "SELECT count(*), count(*) FILTER (WHERE f.on_time) FROM job_flow_facts($2, $3) f
-             WHERE $1::BIGINT IS NULL OR $1 = ANY (f.department_ids)",
-        )
-        .bind(department)
-        .bind(from)
-        .bind(now)
-        .fetch_one(&ctx.pool)
-        .await
-    };
 
     // Real-time status: what runs now, what is late (planned end passed, not finished), what is
     // down now. The lists show the first STATUS_LIMIT runs; the counts come from `tallies_q`.
@@ -415,23 +311,32 @@ pub async fn run(
     )
     .bind(department)
     .bind(now);
-
-    // Finished runs, the real-time lists and their tallies plan alike whatever the parameters
-    // (on the large factory, for the whole plant or a department, views or raw: 1.2–2.2 ms of
-    // planning each, and a generic plan runs as fast as a custom one), so they run on one
-    // connection that keeps their generic plans.
-    let fixed_plans_q = async {
-        let mut tx = begin_with_generic_plans(&ctx.pool).await?;
-        let finished = finished_q.fetch_all(&mut *tx).await?;
-        let status = status_q.fetch_all(&mut *tx).await?;
-        let tallies = tallies_q.fetch_all(&mut *tx).await?;
-        tx.commit().await?;
-        Ok((finished, status, tallies))
-    };
-    // The reads are independent: run them side by side on the pool.
-    let (machines, (finished, mut status, tallies), loads, mut counts, live_done) =
-        tokio::try_join!(machines_q, fixed_plans_q, loads_q, counts_q, live_done_q,)
-            .map_err(store_error)?;
+    // The reads are independent: run them side by side. Finished runs, the real-time lists
+    // and their tallies plan alike whatever the parameters (on the large factory, for the
+    // whole plant or a department, views or raw: 1.2–2.2 ms of planning each, and a generic
+    // plan runs as fast as a custom one): they run on the generic-plan sessions.
+    // What depends on the views' coverage waits for it; the rest does not.
+    let (
+        (machines, finished, mut status, tallies),
+        Forward {
+            as_of,
+            load_from,
+            horizon,
+            loads,
+            counts,
+        },
+    ) = tokio::try_join!(
+        async {
+            tokio::try_join!(
+                machines_q,
+                finished_q.fetch_all(&ctx.generic),
+                status_q.fetch_all(&ctx.generic),
+                tallies_q.fetch_all(&ctx.generic),
+            )
+            .map_err(store_error)
+        },
+        forward(ctx, department, now, window_from, use_views),
+    )?;
     // The statements ran side by side: a machine retired in between drops out of both.
     let in_scope: HashMap<i64, &MachineRow> = machines.iter().map(|m| (m.id, m)).collect();
     status.retain_mut(|r| match in_scope.get(&r.machine_id) {
@@ -442,8 +347,6 @@ pub async fn run(
         }
         None => false,
     });
-    counts.completed += live_done.0;
-    counts.on_time += live_done.1;
     let mut plant = Seconds::default();
     let mut per_dept: HashMap<&str, Seconds> = HashMap::new();
     for r in &finished {
@@ -465,7 +368,7 @@ pub async fn run(
 
     // Available: the machines' calendar time in the window minus their downtime (a union per
     // machine, clipped to the window).
-    let horizon_s = (horizon - now).num_seconds() as f64;
+    let horizon_s = (horizon - load_from).num_seconds() as f64;
     let mut load_plant = (0.0, 0.0);
     let mut load_dept: HashMap<&str, (f64, f64)> = HashMap::new();
     for l in &loads {
@@ -549,6 +452,170 @@ pub async fn run(
             late: of_kind(&status, "late").take(limit).map(item).collect(),
             down: of_kind(&status, "down").take(limit).map(item).collect(),
         },
+    })
+}
+
+/// What follows from the views' coverage, read first: the next seven days' load, the open
+/// order book and the window's completed jobs.
+struct Forward {
+    as_of: AsOf,
+    load_from: DateTime<Utc>,
+    horizon: DateTime<Utc>,
+    loads: Vec<LoadRow>,
+    counts: Counts,
+}
+
+async fn forward(
+    ctx: &ReadContext,
+    department: Option<i64>,
+    now: DateTime<Utc>,
+    window_from: DateTime<Utc>,
+    use_views: bool,
+) -> Result<Forward, AppError> {
+    let as_of = ctx.as_of().await?;
+    // Load of the next seven days per department: the 168 local hours from the start of the
+    // current one, from the hourly view while the watermark allows, live from it on.
+    let load_from = ctx.hour_start(now);
+    let horizon = load_from + Duration::days(7);
+    // Whole hours of the views serve the horizon: no live part to plan, and one plan fits
+    // every ask (on the generic-plan sessions: its custom planning cost more than its run).
+    let views_cover_horizon = use_views
+        && match as_of.views {
+            ViewCoverage::Everything => true,
+            ViewCoverage::Before(t) => t >= horizon,
+            ViewCoverage::Nothing => false,
+        };
+    let sched_sql = if views_cover_horizon {
+        r#"SELECT h.department_id, h.scheduled_s AS s
+            FROM mv_hourly_department_utilization h
+            WHERE h.hour_start >= $2 AND h.hour_start < $3
+              AND ($1::BIGINT IS NULL OR h.department_id = $1)"#
+    } else {
+        r#"SELECT h.department_id, h.scheduled_s AS s
+            FROM mv_hourly_department_utilization h, cfg
+            WHERE h.hour_start >= $2 AND h.hour_start < cfg.views_to
+              AND ($1::BIGINT IS NULL OR h.department_id = $1)
+            UNION ALL
+            SELECT sm.department_id,
+                   extract(epoch FROM least(a.scheduled_end, $3) - greatest(a.scheduled_start, cfg.views_to))
+            FROM cfg
+            JOIN assignments a ON a.schedule_id = (SELECT id FROM schedules WHERE is_live)
+                 AND tstzrange(a.scheduled_start, a.scheduled_end) && tstzrange(cfg.views_to, $3)
+                 AND a.scheduled_end > cfg.views_to AND a.scheduled_start < $3
+            JOIN sm ON sm.id = a.machine_id
+            WHERE cfg.views_to < $3"#
+    };
+    let loads_sql = format!(
+        r#"
+        WITH cfg AS (
+            SELECT CASE WHEN $4 THEN greatest($2, least(mv_covers_before, $3)) ELSE $2 END AS views_to
+            FROM read_model_state
+        ),
+        sm AS (SELECT id, department_id FROM machines WHERE status <> 'retired' AND ($1::BIGINT IS NULL OR department_id = $1)),
+        sched AS MATERIALIZED ({sched_sql}),
+        down AS (
+            SELECT sm.department_id, extract(epoch FROM upper(u.r) - lower(u.r)) AS s
+            FROM (SELECT d.machine_id, unnest(range_agg(tstzrange(greatest(d.starts_at, $2), least(d.ends_at, $3)))) AS r
+                  FROM machine_downtimes d JOIN sm ON sm.id = d.machine_id
+                  WHERE d.ends_at > $2 AND d.starts_at < $3
+                  GROUP BY d.machine_id) u
+            JOIN sm ON sm.id = u.machine_id
+        ),
+        per_sched AS MATERIALIZED (SELECT department_id, sum(s) AS s FROM sched GROUP BY 1),
+        per_down AS MATERIALIZED (SELECT department_id, sum(s) AS s FROM down GROUP BY 1),
+        per_machines AS (SELECT department_id, count(*) AS n FROM sm GROUP BY 1)
+        SELECT d.code AS department, m.n AS machines,
+               coalesce(x.s, 0)::float8 AS scheduled_s, coalesce(y.s, 0)::float8 AS downtime_s
+        FROM per_machines m
+        JOIN departments d ON d.id = m.department_id
+        LEFT JOIN per_sched x ON x.department_id = m.department_id
+        LEFT JOIN per_down y ON y.department_id = m.department_id
+        "#
+    );
+    let loads_q = sqlx::query_as::<_, LoadRow>(&loads_sql)
+        .bind(department)
+        .bind(load_from)
+        .bind(horizon)
+        .bind(use_views)
+        .fetch_all(if views_cover_horizon {
+            &ctx.generic
+        } else {
+            &ctx.pool
+        });
+    // Jobs completed in the window: from the job-flow views up to the watermark (read with
+    // `as_of`, so the split matches the answer's stated coverage), live after it. Whole local
+    // days come from the daily roll-up, the day the split cuts from the per-job rows. With
+    // fresh views the live part is not even planned (its inlined job facts cost milliseconds
+    // to plan).
+    let live_from = live_from(use_views, as_of.views, window_from, now);
+    let view_to = live_from.unwrap_or(now);
+    let whole_days_to = ctx.local_midnight(view_to).max(window_from);
+    let local_date = |t: DateTime<Utc>| t.with_timezone(&ctx.tz).date_naive();
+    // The open order book: from its roll-up while nothing changed since the refresh (jobs due
+    // in hours that have ended are late; the current hour's are counted live), else live.
+    let views_fresh = use_views && as_of.views == ViewCoverage::Everything;
+    let open_sql = if views_fresh {
+        r#"SELECT coalesce(sum(o.jobs), 0)::bigint AS open_jobs,
+                  coalesce(sum(o.jobs) FILTER (WHERE o.due_hour < date_trunc('hour', $2, 'UTC')), 0)::bigint
+                  + (SELECT count(*) FROM jobs j
+                     WHERE j.status IN ('planned', 'released', 'in_progress')
+                       AND j.due_at >= date_trunc('hour', $2, 'UTC') AND j.due_at < $2
+                       AND ($1::BIGINT IS NULL OR EXISTS (SELECT 1 FROM tasks t WHERE t.job_id = j.id AND t.department_id = $1))
+                    ) AS late_jobs
+           FROM mv_open_jobs_by_due_hour o WHERE o.department_id = coalesce($1, 0)"#
+    } else {
+        r#"SELECT count(*) AS open_jobs, count(*) FILTER (WHERE j.due_at < $2) AS late_jobs FROM jobs j
+           WHERE j.status IN ('planned', 'released', 'in_progress')
+             AND ($1::BIGINT IS NULL OR EXISTS (SELECT 1 FROM tasks t WHERE t.job_id = j.id AND t.department_id = $1))"#
+    };
+    let counts_sql = format!(
+        r#"
+        WITH open AS ({open_sql}),
+        done AS (
+            SELECT sum(x.n)::bigint AS completed, sum(x.on_time)::bigint AS on_time FROM (
+                SELECT r.jobs AS n, r.on_time FROM mv_daily_job_completions r
+                WHERE r.department_id = coalesce($1, 0) AND r.day >= $5 AND r.day < $6
+                UNION ALL
+                SELECT count(*), count(*) FILTER (WHERE v.on_time) FROM mv_daily_job_flow_metrics v
+                WHERE v.completed_at >= $4 AND v.completed_at < $3
+                  AND ($1::BIGINT IS NULL OR $1 = ANY (v.department_ids))
+            ) x
+        )
+        SELECT o.open_jobs, o.late_jobs, d.completed, d.on_time FROM open o, done d
+        "#
+    );
+    let counts_q = sqlx::query_as::<_, Counts>(&counts_sql)
+        .bind(department)
+        .bind(now)
+        .bind(view_to)
+        .bind(whole_days_to)
+        .bind(local_date(window_from))
+        .bind(local_date(whole_days_to))
+        .fetch_one(if views_fresh { &ctx.generic } else { &ctx.pool });
+    let live_done_q = async {
+        let Some(from) = live_from.filter(|f| *f < now) else {
+            return Ok((0, 0));
+        };
+        sqlx::query_as::<_, (i64, i64)>(
+            "SELECT count(*), count(*) FILTER (WHERE f.on_time) FROM job_flow_facts($2, $3) f
+             WHERE $1::BIGINT IS NULL OR $1 = ANY (f.department_ids)",
+        )
+        .bind(department)
+        .bind(from)
+        .bind(now)
+        .fetch_one(&ctx.pool)
+        .await
+    };
+    let (loads, mut counts, live_done) =
+        tokio::try_join!(loads_q, counts_q, live_done_q).map_err(store_error)?;
+    counts.completed += live_done.0;
+    counts.on_time += live_done.1;
+    Ok(Forward {
+        as_of,
+        load_from,
+        horizon,
+        loads,
+        counts,
     })
 }
 

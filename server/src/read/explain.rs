@@ -95,7 +95,7 @@ where
 /// A read context on a single connection with a fixed clock.
 pub fn context_on(single: PgPool, tz: chrono_tz::Tz, now: DateTime<Utc>) -> ReadContext {
     let clock: Clock = std::sync::Arc::new(move || now);
-    ReadContext::new(single, tz, clock)
+    ReadContext::new(single.clone(), tz, clock).with_generic_pool(single)
 }
 
 /// One access path found in a plan.

@@ -14,7 +14,7 @@ use app::read_models::{
 
 use super::machine_utilization::tile;
 use super::roster::{AbsentRange, Roster, RosteredOperator, RosteredTime, ShiftSlot};
-use super::{begin_with_generic_plans, hours, live_from, paginate, ratio, round6, ReadContext};
+use super::{hours, live_from, ratio, round6, ReadContext};
 use crate::floor::store_error;
 
 /// Overtime an eligible operator may add per rostered shift, hours (METRICS.md).
@@ -40,15 +40,18 @@ const SHIFT_SLOTS_SQL: &str = r#"
 "#;
 
 /// Each active operator's absences in scope that overlap [$2, $3), as recorded ($1
-/// department); `Roster::new` merges an operator's overlapping ones.
+/// department), as three parallel arrays in one row: a row per absence cost more to receive
+/// and decode (~1,250 for the large factory's 60 days) than reading them. `Roster::new` merges
+/// an operator's overlapping ones.
 const ABSENCES_SQL: &str = r#"
-    SELECT ab.operator_id, ab.starts_at, ab.ends_at
+    SELECT coalesce(array_agg(ab.operator_id), '{}'), coalesce(array_agg(ab.starts_at), '{}'),
+           coalesce(array_agg(ab.ends_at), '{}')
     FROM operator_absences ab JOIN operators o ON o.id = ab.operator_id
     WHERE ab.ends_at > $2 AND ab.starts_at < $3
       AND o.active AND ($1::BIGINT IS NULL OR o.department_id = $1)
 "#;
 
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug)]
 struct OperatorRow {
     id: i64,
     code: String,
@@ -57,10 +60,23 @@ struct OperatorRow {
     shift_pattern: String,
     overtime_eligible: bool,
     assigned_s: f64,
-    #[sqlx(skip)]
-    capacity_s: f64,
-    #[sqlx(skip)]
-    absent_s: f64,
+}
+
+/// By position, in the order `operator_rows` selects them: 600 rows of seven columns looked up
+/// by name were 14 % of operator load's client time.
+impl<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> for OperatorRow {
+    fn from_row(row: &'r sqlx::postgres::PgRow) -> Result<Self, sqlx::Error> {
+        use sqlx::Row;
+        Ok(Self {
+            id: row.try_get(0)?,
+            code: row.try_get(1)?,
+            name: row.try_get(2)?,
+            department: row.try_get(3)?,
+            shift_pattern: row.try_get(4)?,
+            overtime_eligible: row.try_get(5)?,
+            assigned_s: row.try_get(6)?,
+        })
+    }
 }
 
 #[derive(Debug, sqlx::FromRow)]
@@ -77,7 +93,6 @@ pub async fn run(
     q: &GetOperatorWorkload,
     use_views: bool,
 ) -> Result<OperatorWorkload, AppError> {
-    let as_of = ctx.as_of().await?;
     let now = ctx.now();
     let department = ctx.department_id(&q.scope).await?;
     let (from, to) = ctx.align(&q.range, BucketSize::Day);
@@ -87,27 +102,22 @@ pub async fn run(
         ctx.midnight_of(now.with_timezone(&ctx.tz).date_naive() + Duration::days(FORECAST_DAYS));
     // The roster's inputs cover both windows.
     let (r_from, r_to) = (from.min(f_from), to.max(f_to));
-    // The shift slots and the absences plan alike whatever the parameters (custom plans cost
-    // 0.2 ms of planning each, about half of running them; generic ones 0.02–0.05 ms on the
-    // large factory), so one connection with generic plans reads them. Not the skills: a
-    // generic plan of their raw branch ran 13 ms for a department against 3.8 ms custom.
-    let roster_inputs = async {
-        let mut tx = begin_with_generic_plans(&ctx.pool)
-            .await
-            .map_err(store_error)?;
-        let slots = shift_slots(&mut tx, r_from, r_to).await?;
-        let absences = absences(&mut tx, department, r_from, r_to).await?;
-        tx.commit().await.map_err(store_error)?;
-        Ok::<_, AppError>((slots, absences))
+    // Only the assigned hours wait for the views' coverage. The shift slots and the absences
+    // plan alike whatever the parameters (custom plans cost 0.2 ms of planning each, about
+    // half of running them; generic ones 0.02–0.05 ms on the large factory), so the
+    // generic-plan sessions read them.
+    let assigned = async {
+        let as_of = ctx.as_of().await?;
+        let live_from = live_from(use_views, as_of.views, from, to);
+        Ok::<_, AppError>((
+            as_of,
+            operator_rows(ctx, department, (from, to), live_from).await?,
+        ))
     };
-    let (mut rows, (slots, absences), skill_rows) = tokio::try_join!(
-        operator_rows(
-            ctx,
-            department,
-            (from, to),
-            live_from(use_views, as_of.views, from, to)
-        ),
-        roster_inputs,
+    let ((as_of, rows), slots, absences, skill_rows) = tokio::try_join!(
+        assigned,
+        shift_slots(&ctx.generic, r_from, r_to),
+        absences(&ctx.generic, department, r_from, r_to),
         skill_rows(ctx, department, use_views),
     )?;
     let roster = Roster::new(
@@ -118,28 +128,27 @@ pub async fn run(
         absences,
     );
     let capacity = roster.per_operator(from, to);
-    for r in &mut rows {
-        let t = capacity.get(&r.id).copied().unwrap_or_default();
-        r.capacity_s = t.available_s();
-        r.absent_s = t.absent_s;
-    }
     let forecast = forecast(&roster, f_from, f_to);
     let skills = skills(skill_rows, &roster.per_operator(f_from, f_to));
 
-    let mut loads: Vec<(i64, OperatorLoad)> = rows
-        .iter()
+    let mut entries: Vec<Entry> = rows
+        .into_iter()
         .map(|r| {
-            let load = ratio(r.assigned_s, r.capacity_s);
-            (
-                r.id,
-                OperatorLoad {
-                    code: r.code.clone(),
-                    name: r.name.clone(),
-                    department: r.department.clone(),
-                    shift_pattern: r.shift_pattern.clone(),
+            let time = capacity.get(&r.id).copied().unwrap_or_default();
+            let capacity_s = time.available_s();
+            let load = ratio(r.assigned_s, capacity_s);
+            Entry {
+                id: r.id,
+                assigned_s: r.assigned_s,
+                capacity_s,
+                load: OperatorLoad {
+                    code: r.code,
+                    name: r.name,
+                    department: r.department,
+                    shift_pattern: r.shift_pattern,
                     assigned_h: round6(hours(r.assigned_s)),
-                    capacity_h: round6(hours(r.capacity_s)),
-                    absence_h: round6(hours(r.absent_s)),
+                    capacity_h: round6(hours(capacity_s)),
+                    absence_h: round6(hours(time.absent_s)),
                     load: load.map(round6),
                     // Assigned work with no capacity at all is the worst overload.
                     overload: match load {
@@ -148,21 +157,21 @@ pub async fn run(
                         None => None,
                     },
                 },
-            )
+            }
         })
         .collect();
-    loads.sort_by(|a, b| {
-        load_key(&b.1)
-            .total_cmp(&load_key(&a.1))
-            .then_with(|| a.1.code.cmp(&b.1.code))
+    // Groups sum in the operators' id order (the rows' order), before the sort by load.
+    let by_shift_pattern = group(&entries, |l| &l.shift_pattern);
+    let by_department = group(&entries, |l| &l.department);
+    entries.sort_by(|a, b| {
+        load_key(&b.load)
+            .total_cmp(&load_key(&a.load))
+            .then_with(|| a.load.code.cmp(&b.load.code))
     });
-    let list: Vec<OperatorLoad> = loads.iter().map(|(_, l)| l.clone()).collect();
-    let by_shift_pattern = group(&rows, &list, |r| r.shift_pattern.clone());
-    let by_department = group(&rows, &list, |r| r.department.clone());
-    let mut overloaded: Vec<OperatorLoad> = list
+    let mut overloaded: Vec<OperatorLoad> = entries
         .iter()
-        .filter(|l| l.overload.is_some())
-        .cloned()
+        .filter(|e| e.load.overload.is_some())
+        .map(|e| e.load.clone())
         .collect();
     overloaded.sort_by(|a, b| {
         a.overload
@@ -170,13 +179,18 @@ pub async fn run(
             .then_with(|| load_key(b).total_cmp(&load_key(a)))
     });
 
-    let cross_training = cross_training(&skills, &loads);
+    let cross_training = cross_training(&skills, &entries);
     let skills = skills.into_iter().map(|f| f.balance).collect();
 
     Ok(OperatorWorkload {
         as_of,
-        operators_total: list.len() as i64,
-        operators: paginate(&list, q.page),
+        operators_total: entries.len() as i64,
+        operators: entries
+            .iter()
+            .skip(q.page.offset() as usize)
+            .take(q.page.limit() as usize)
+            .map(|e| e.load.clone())
+            .collect(),
         by_shift_pattern,
         by_department,
         forecast,
@@ -184,6 +198,14 @@ pub async fn run(
         overloaded,
         cross_training,
     })
+}
+
+/// One operator's line with the exact seconds behind its rounded hours.
+struct Entry {
+    id: i64,
+    assigned_s: f64,
+    capacity_s: f64,
+    load: OperatorLoad,
 }
 
 /// The operators in scope with their assigned time over [from, to): from the views up to
@@ -199,7 +221,24 @@ async fn operator_rows(
     let live_from = live_from.unwrap_or(to);
     let date = |t: DateTime<Utc>| t.with_timezone(&ctx.tz).date_naive();
     let tiling = tile(date(from), date(live_from));
-    sqlx::query_as(
+    // With the views covering the range there is no live part to plan, and one plan fits
+    // every ask: the generic-plan sessions read it.
+    let views_only = live_from >= to;
+    let live_part = if views_only {
+        ""
+    } else {
+        r#"UNION ALL
+                SELECT a.operator_id,
+                       extract(epoch FROM least(a.scheduled_end, $3) - greatest(a.scheduled_start, $2))
+                FROM assignments a
+                -- The span's GiST index reads the live window's own runs, not every
+                -- operator's planned weeks ahead (71,000 index entries, 10 ms).
+                WHERE a.schedule_id = (SELECT id FROM schedules WHERE is_live)
+                  AND tstzrange(a.scheduled_start, a.scheduled_end) && tstzrange($2, $3)
+                  AND a.scheduled_end > $2 AND a.scheduled_start < $3
+                  AND a.operator_id IS NOT NULL"#
+    };
+    let sql = format!(
         r#"
         WITH ops AS (
             SELECT o.id FROM operators o
@@ -209,22 +248,18 @@ async fn operator_rows(
             SELECT operator_id, sum(s)::float8 AS assigned_s FROM (
                 SELECT r.operator_id, r.assigned_s AS s
                 FROM mv_operator_workload_rollup r
-                WHERE ((r.grain = 'week' AND r.bucket_day = ANY ($4)) OR (r.grain = 'month' AND r.bucket_day = ANY ($5)))
-                  AND ($1::BIGINT IS NULL OR r.department_id = $1)
+                WHERE r.grain = 'week' AND r.bucket_day = ANY ($4) AND ($1::BIGINT IS NULL OR r.department_id = $1)
+                UNION ALL
+                -- Apart, each grain is one range of the covering index (an OR of the two was
+                -- a bitmap scan of the heap).
+                SELECT r.operator_id, r.assigned_s
+                FROM mv_operator_workload_rollup r
+                WHERE r.grain = 'month' AND r.bucket_day = ANY ($5) AND ($1::BIGINT IS NULL OR r.department_id = $1)
                 UNION ALL
                 SELECT v.operator_id, v.assigned_s
                 FROM mv_daily_operator_workload v
                 WHERE v.day_start = ANY ($6) AND ($1::BIGINT IS NULL OR v.department_id = $1)
-                UNION ALL
-                SELECT a.operator_id,
-                       extract(epoch FROM least(a.scheduled_end, $3) - greatest(a.scheduled_start, $2))
-                FROM assignments a
-                -- The span's GiST index reads the live window's own runs, not every
-                -- operator's planned weeks ahead (71,000 index entries, 10 ms).
-                WHERE a.schedule_id = (SELECT id FROM schedules WHERE is_live)
-                  AND tstzrange(a.scheduled_start, a.scheduled_end) && tstzrange($2, $3)
-                  AND a.scheduled_end > $2 AND a.scheduled_start < $3
-                  AND a.operator_id IS NOT NULL
+                {live_part}
             ) x GROUP BY operator_id
         )
         SELECT o.id, o.code, o.name, d.code AS department, o.shift_pattern, o.overtime_eligible,
@@ -232,45 +267,57 @@ async fn operator_rows(
         FROM operators o JOIN ops ON ops.id = o.id
         JOIN departments d ON d.id = o.department_id
         LEFT JOIN assigned a ON a.operator_id = o.id
-        ORDER BY o.id"#,
-    )
-    .bind(department)
-    .bind(live_from)
-    .bind(to)
-    .bind(&tiling.weeks)
-    .bind(&tiling.months)
-    .bind(tiling.starts(&tiling.days, ctx))
-    .fetch_all(&ctx.pool)
-    .await
-    .map_err(store_error)
+        ORDER BY o.id"#
+    );
+    sqlx::query_as(&sql)
+        .bind(department)
+        .bind(live_from)
+        .bind(to)
+        .bind(&tiling.weeks)
+        .bind(&tiling.months)
+        .bind(tiling.starts(&tiling.days, ctx))
+        .fetch_all(if views_only { &ctx.generic } else { &ctx.pool })
+        .await
+        .map_err(store_error)
 }
 
 async fn shift_slots(
-    conn: &mut sqlx::PgConnection,
+    generic: &sqlx::PgPool,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<ShiftSlot>, AppError> {
     sqlx::query_as(SHIFT_SLOTS_SQL)
         .bind(from)
         .bind(to)
-        .fetch_all(&mut *conn)
+        .fetch_all(generic)
         .await
         .map_err(store_error)
 }
 
 async fn absences(
-    conn: &mut sqlx::PgConnection,
+    generic: &sqlx::PgPool,
     department: Option<i64>,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<AbsentRange>, AppError> {
-    sqlx::query_as(ABSENCES_SQL)
-        .bind(department)
-        .bind(from)
-        .bind(to)
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(store_error)
+    let (operators, starts, ends): (Vec<i64>, Vec<DateTime<Utc>>, Vec<DateTime<Utc>>) =
+        sqlx::query_as(ABSENCES_SQL)
+            .bind(department)
+            .bind(from)
+            .bind(to)
+            .fetch_one(generic)
+            .await
+            .map_err(store_error)?;
+    Ok(operators
+        .into_iter()
+        .zip(starts)
+        .zip(ends)
+        .map(|((operator_id, starts_at), ends_at)| AbsentRange {
+            operator_id,
+            starts_at,
+            ends_at,
+        })
+        .collect())
 }
 
 fn load_key(l: &OperatorLoad) -> f64 {
@@ -281,29 +328,19 @@ fn load_key(l: &OperatorLoad) -> f64 {
     })
 }
 
-fn group(
-    rows: &[OperatorRow],
-    loads: &[OperatorLoad],
-    key: impl Fn(&OperatorRow) -> String,
-) -> Vec<GroupLoad> {
-    let overloaded: HashMap<&str, bool> = loads
-        .iter()
-        .map(|l| (l.code.as_str(), l.overload.is_some()))
-        .collect();
-    let mut groups: HashMap<String, (i64, f64, f64, i64)> = HashMap::new();
-    for r in rows {
-        let g = groups.entry(key(r)).or_default();
+fn group<'a>(entries: &'a [Entry], key: impl Fn(&'a OperatorLoad) -> &'a str) -> Vec<GroupLoad> {
+    let mut groups: HashMap<&str, (i64, f64, f64, i64)> = HashMap::new();
+    for e in entries {
+        let g = groups.entry(key(&e.load)).or_default();
         g.0 += 1;
-        g.1 += r.assigned_s;
-        g.2 += r.capacity_s;
-        if overloaded.get(r.code.as_str()).copied().unwrap_or(false) {
-            g.3 += 1;
-        }
+        g.1 += e.assigned_s;
+        g.2 += e.capacity_s;
+        g.3 += i64::from(e.load.overload.is_some());
     }
     let mut out: Vec<GroupLoad> = groups
         .into_iter()
         .map(|(key, (n, a, c, o))| GroupLoad {
-            key,
+            key: key.to_owned(),
             operators: n,
             assigned_h: round6(hours(a)),
             capacity_h: round6(hours(c)),
@@ -352,22 +389,26 @@ async fn skill_rows(
     department: Option<i64>,
     use_views: bool,
 ) -> Result<Vec<SkillRow>, AppError> {
-    sqlx::query_as(
+    // Each path its own text, so neither plans the other's branch; the projection's plan
+    // fits every ask (generic-plan sessions), the raw one's does not (a generic plan of it ran
+    // 13 ms for a department against 3.8 ms custom).
+    let demand = if use_views {
+        "SELECT p.skill_id, sum(p.demand_s)::float8 AS s FROM open_skill_demand p
+            WHERE p.priced_tasks > 0 AND ($1::BIGINT IS NULL OR p.department_id = $1)
+            GROUP BY 1"
+    } else {
+        "SELECT t.required_skill_id AS skill_id, sum(t.fastest_option_s)::float8 AS s FROM tasks t
+            WHERE t.status IN ('pending', 'ready', 'in_progress')
+              AND ($1::BIGINT IS NULL OR t.department_id = $1)
+            GROUP BY 1 HAVING count(t.fastest_option_s) > 0"
+    };
+    let sql = format!(
         r#"
         WITH ops AS (
             SELECT o.id FROM operators o
             WHERE o.active AND ($1::BIGINT IS NULL OR o.department_id = $1)
         ),
-        demand AS (
-            SELECT p.skill_id, sum(p.demand_s)::float8 AS s FROM open_skill_demand p
-            WHERE $2 AND p.priced_tasks > 0 AND ($1::BIGINT IS NULL OR p.department_id = $1)
-            GROUP BY 1
-            UNION ALL
-            SELECT t.required_skill_id, sum(t.fastest_option_s)::float8 FROM tasks t
-            WHERE NOT $2 AND t.status IN ('pending', 'ready', 'in_progress')
-              AND ($1::BIGINT IS NULL OR t.department_id = $1)
-            GROUP BY 1 HAVING count(t.fastest_option_s) > 0
-        ),
+        demand AS ({demand}),
         qualified AS (
             SELECT os.skill_id, array_agg(os.operator_id) AS operators
             FROM operator_skills os JOIN ops ON ops.id = os.operator_id
@@ -375,18 +416,18 @@ async fn skill_rows(
         )
         SELECT sk.code AS skill, d.code AS department,
                coalesce(dm.s, 0)::float8 AS demand_s,
-               coalesce(q.operators, '{}'::BIGINT[]) AS qualified
+               coalesce(q.operators, '{{}}'::BIGINT[]) AS qualified
         FROM skills sk LEFT JOIN departments d ON d.id = sk.department_id
         LEFT JOIN demand dm ON dm.skill_id = sk.id
         LEFT JOIN qualified q ON q.skill_id = sk.id
         WHERE dm.s IS NOT NULL OR q.operators IS NOT NULL
-        ORDER BY sk.code"#,
-    )
-    .bind(department)
-    .bind(use_views)
-    .fetch_all(&ctx.pool)
-    .await
-    .map_err(store_error)
+        ORDER BY sk.code"#
+    );
+    sqlx::query_as(&sql)
+        .bind(department)
+        .fetch_all(if use_views { &ctx.generic } else { &ctx.pool })
+        .await
+        .map_err(store_error)
 }
 
 /// A skill's balance with the operators in scope who hold it (cross-training picks among the
@@ -427,7 +468,7 @@ fn skills(rows: Vec<SkillRow>, available: &HashMap<i64, RosteredTime>) -> Vec<Sk
 /// shortage (or of the gap to 85 % coverage) each could take over. Every candidate is an
 /// operator in scope, and `qualified` holds every one of them with the skill, so who lacks it
 /// needs no further read.
-fn cross_training(skills: &[SkillFacts], loads: &[(i64, OperatorLoad)]) -> Vec<CrossTraining> {
+fn cross_training(skills: &[SkillFacts], entries: &[Entry]) -> Vec<CrossTraining> {
     let mut out = Vec::new();
     for f in skills {
         let s = &f.balance;
@@ -435,20 +476,23 @@ fn cross_training(skills: &[SkillFacts], loads: &[(i64, OperatorLoad)]) -> Vec<C
             continue;
         }
         let gap_h = (s.demand_h - 0.85 * s.supply_h).max(s.shortage_h);
-        let mut candidates: Vec<&(i64, OperatorLoad)> = loads
+        let mut candidates: Vec<&OperatorLoad> = entries
             .iter()
-            .filter(|(id, l)| {
-                !f.qualified.contains(id)
-                    && s.department.as_ref().is_none_or(|d| *d == l.department)
-                    && l.load.is_some_and(|x| x < 0.8)
+            .filter(|e| {
+                !f.qualified.contains(&e.id)
+                    && s.department
+                        .as_ref()
+                        .is_none_or(|d| *d == e.load.department)
+                    && e.load.load.is_some_and(|x| x < 0.8)
             })
+            .map(|e| &e.load)
             .collect();
         candidates.sort_by(|a, b| {
-            load_key(&a.1)
-                .total_cmp(&load_key(&b.1))
-                .then_with(|| a.1.code.cmp(&b.1.code))
+            load_key(a)
+                .total_cmp(&load_key(b))
+                .then_with(|| a.code.cmp(&b.code))
         });
-        for (_, l) in candidates.into_iter().take(3) {
+        for l in candidates.into_iter().take(3) {
             let free_h = l.capacity_h - l.assigned_h;
             out.push(CrossTraining {
                 operator: l.code.clone(),

@@ -83,8 +83,15 @@ type Span = (DateTime<Utc>, DateTime<Utc>);
 
 pub struct Roster {
     slots: Vec<ShiftSlot>,
+    /// Each slot's shift definition, as an index into the definitions seen among the slots.
+    slot_shift: Vec<usize>,
+    /// How many shift definitions the slots hold.
+    shifts: usize,
     operators: Vec<RosteredOperator>,
-    absences: HashMap<i64, Vec<Span>>,
+    /// Each operator's shift definition (`None`: no slot of it in the window).
+    operator_shift: Vec<Option<usize>>,
+    /// Each operator's absences, merged and in order.
+    absences: Vec<Vec<Span>>,
 }
 
 /// A slot clipped to the window: its index in `Roster::slots` and its length.
@@ -132,57 +139,78 @@ fn overlap_s(a: (DateTime<Utc>, DateTime<Utc>), b: (DateTime<Utc>, DateTime<Utc>
 }
 
 impl Roster {
+    /// Names become indexes once here: each of the three walks over the roster per operator
+    /// load looked an operator's absences and shift up by hash (10 % of that query's client
+    /// time).
     pub fn new(
         slots: Vec<ShiftSlot>,
         operators: Vec<RosteredOperator>,
         absences: Vec<AbsentRange>,
     ) -> Self {
-        let mut by_operator: HashMap<i64, Vec<Span>> = HashMap::new();
+        let mut shift_of: HashMap<&str, usize> = HashMap::new();
+        let slot_shift: Vec<usize> = slots
+            .iter()
+            .map(|s| {
+                let next = shift_of.len();
+                *shift_of.entry(s.code.as_str()).or_insert(next)
+            })
+            .collect();
+        let operator_shift: Vec<Option<usize>> = operators
+            .iter()
+            .map(|o| shift_of.get(o.shift_code.as_str()).copied())
+            .collect();
+        let shifts = shift_of.len();
+        let position: HashMap<i64, usize> = operators
+            .iter()
+            .enumerate()
+            .map(|(i, o)| (o.id, i))
+            .collect();
+        let mut by_operator: Vec<Vec<Span>> = vec![Vec::new(); operators.len()];
         for a in absences {
-            by_operator
-                .entry(a.operator_id)
-                .or_default()
-                .push((a.starts_at, a.ends_at));
+            if let Some(&i) = position.get(&a.operator_id) {
+                by_operator[i].push((a.starts_at, a.ends_at));
+            }
         }
-        for spans in by_operator.values_mut() {
+        for spans in &mut by_operator {
             merge(spans);
         }
         Self {
             slots,
+            slot_shift,
+            shifts,
             operators,
+            operator_shift,
             absences: by_operator,
         }
     }
 
-    /// The slots overlapping [from, to), clipped to it, grouped by shift code, each group in
-    /// time order (a shift definition's occurrences do not overlap one another).
-    fn clipped(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> HashMap<&str, Vec<Clipped>> {
-        let mut by_code: HashMap<&str, Vec<Clipped>> = HashMap::new();
+    /// The slots overlapping [from, to), clipped to it, per shift definition, each in time
+    /// order (a shift definition's occurrences do not overlap one another).
+    fn clipped(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Vec<Clipped>> {
+        let mut by_shift: Vec<Vec<Clipped>> = (0..self.shifts).map(|_| Vec::new()).collect();
         for (i, s) in self.slots.iter().enumerate() {
             let (starts_at, ends_at) = (s.starts_at.max(from), s.ends_at.min(to));
             if starts_at < ends_at {
-                by_code.entry(s.code.as_str()).or_default().push(Clipped {
+                by_shift[self.slot_shift[i]].push(Clipped {
                     slot: i,
                     starts_at,
                     ends_at,
                 });
             }
         }
-        for slots in by_code.values_mut() {
+        for slots in &mut by_shift {
             slots.sort_unstable_by_key(|c| c.starts_at);
         }
-        by_code
+        by_shift
     }
 
     /// Every (operator, clipped slot) pair an absence touches, with the absent time in it:
     /// for each of an operator's merged absences, a binary search finds the first of their
     /// shifts it can touch, and the walk stops at the first shift after it.
-    fn absent_shifts(&self, by_code: &HashMap<&str, Vec<Clipped>>) -> Vec<AbsentShift> {
+    fn absent_shifts(&self, by_shift: &[Vec<Clipped>]) -> Vec<AbsentShift> {
         let mut out: Vec<AbsentShift> = Vec::new();
-        for (oi, o) in self.operators.iter().enumerate() {
-            let (Some(ranges), Some(slots)) =
-                (self.absences.get(&o.id), by_code.get(o.shift_code.as_str()))
-            else {
+        for (oi, ranges) in self.absences.iter().enumerate() {
+            let Some(slots) = self.operator_shift[oi].map(|s| &by_shift[s]) else {
                 continue;
             };
             for &range in ranges {
@@ -215,51 +243,41 @@ impl Roster {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> HashMap<i64, RosteredTime> {
-        let by_code = self.clipped(from, to);
-        let shift_total: HashMap<&str, f64> = by_code
+        let by_shift = self.clipped(from, to);
+        let shift_total: Vec<f64> = by_shift
             .iter()
-            .map(|(code, slots)| (*code, slots.iter().map(Clipped::seconds).sum()))
+            .map(|slots| slots.iter().map(Clipped::seconds).sum())
             .collect();
-        let mut out: HashMap<i64, RosteredTime> = self
-            .operators
+        let mut times: Vec<RosteredTime> = self
+            .operator_shift
             .iter()
-            .map(|o| {
-                let shift_s = shift_total
-                    .get(o.shift_code.as_str())
-                    .copied()
-                    .unwrap_or(0.0);
-                (
-                    o.id,
-                    RosteredTime {
-                        shift_s,
-                        absent_s: 0.0,
-                    },
-                )
+            .map(|s| RosteredTime {
+                shift_s: s.map_or(0.0, |s| shift_total[s]),
+                absent_s: 0.0,
             })
             .collect();
-        for a in self.absent_shifts(&by_code) {
-            if let Some(t) = out.get_mut(&self.operators[a.operator].id) {
-                t.absent_s += a.absent_s;
-            }
+        for a in self.absent_shifts(&by_shift) {
+            times[a.operator].absent_s += a.absent_s;
         }
-        out
+        self.operators.iter().map(|o| o.id).zip(times).collect()
     }
 
     /// The roster per local day in [from, to), for the days on which someone in scope is
     /// rostered, in date order. A shift belongs to the day it starts on.
     pub fn per_day(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<RosterDay> {
-        let by_code = self.clipped(from, to);
-        let mut staffed: HashMap<&str, (i64, i64)> = HashMap::new();
-        for o in &self.operators {
-            let n = staffed.entry(o.shift_code.as_str()).or_default();
-            n.0 += 1;
-            n.1 += i64::from(o.overtime_eligible);
+        let by_shift = self.clipped(from, to);
+        let mut staffed: Vec<(i64, i64)> = vec![(0, 0); self.shifts];
+        for (o, s) in self.operators.iter().zip(&self.operator_shift) {
+            if let Some(s) = s {
+                staffed[*s].0 += 1;
+                staffed[*s].1 += i64::from(o.overtime_eligible);
+            }
         }
         let mut days: BTreeMap<NaiveDate, RosterDay> = BTreeMap::new();
-        for (code, slots) in &by_code {
-            let Some(&(operators, eligible)) = staffed.get(code) else {
+        for (slots, &(operators, eligible)) in by_shift.iter().zip(&staffed) {
+            if operators == 0 {
                 continue;
-            };
+            }
             for c in slots {
                 let day = self.slots[c.slot].day;
                 let d = days.entry(day).or_insert_with(|| RosterDay {
@@ -274,7 +292,7 @@ impl Roster {
                 d.overtime_shifts += eligible;
             }
         }
-        for a in self.absent_shifts(&by_code) {
+        for a in self.absent_shifts(&by_shift) {
             let Some(d) = days.get_mut(&self.slots[a.slot].day) else {
                 continue;
             };
