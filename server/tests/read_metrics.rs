@@ -675,6 +675,56 @@ async fn job_flow_by_hand(pool: PgPool) {
         assert_eq!(f.jobs[0].unplanned_tasks, 1);
         assert_eq!(f.jobs[0].late_by_h, 236.0);
     }
+    // A paint oven ran J-3's second task for 8 h. Local October and November whole: the tasks
+    // come from the machines' month roll-up rows, and raw from the runs. Resource balance:
+    // machining ran 4 h, paint 8 h, on one machine each over the same calendar → mean 6,
+    // standard deviation 2 → 100 × (1 − 1/3).
+    let paint: i64 = sqlx::query_scalar(
+        "INSERT INTO departments (code, name) VALUES ('paint', 'Paint') RETURNING id",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let oven: i64 = sqlx::query_scalar(
+        "INSERT INTO machines (code, name, department_id, machine_type, ideal_units_per_hour, commissioned_on)
+         VALUES ('OVEN-01', 'Oven 1', $1, 'oven', 10, '2020-01-01') RETURNING id",
+    )
+    .bind(paint)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let coat: i64 = sqlx::query_scalar(
+        "INSERT INTO tasks (job_id, sequence, name, department_id, required_skill_id, min_skill_level, setup_family, status)
+         VALUES ($1, 2, 'Coat', $2, $3, 1, 'steel', 'done') RETURNING id",
+    )
+    .bind(job3)
+    .bind(paint)
+    .bind(p.skill)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO assignments (schedule_id, task_id, machine_id, scheduled_start, scheduled_end,
+                                  actual_start, actual_end, good_qty, scrap_qty)
+         VALUES ($1, $2, $3, '2026-11-10T03:00Z', '2026-11-10T11:00Z', '2026-11-10T03:00Z', '2026-11-10T11:00Z', 5, 0)",
+    )
+    .bind(p.schedule)
+    .bind(coat)
+    .bind(oven)
+    .execute(&pool)
+    .await
+    .unwrap();
+    c.refresh().await.unwrap();
+    let months = GetJobFlowMetrics {
+        scope: PlantScope::WholePlant,
+        range: TimeRange::new(at("2026-09-30T22:00Z"), at("2026-11-30T23:00Z")).unwrap(),
+        page: Page::default(),
+    };
+    for use_views in [true, false] {
+        let f = job_flow::run(&c, &months, use_views).await.unwrap();
+        assert_eq!((f.jobs_completed, f.tasks_completed), (2, 4));
+        close(f.resource_balance_score, 100.0 * (1.0 - 1.0 / 3.0));
+    }
 }
 
 /// The day shift, 06:00–14:00 local, Monday to Friday.
