@@ -311,11 +311,11 @@ pub async fn run(
     )
     .bind(department)
     .bind(now);
-    // The reads are independent: run them side by side. Finished runs, the real-time lists
-    // and their tallies plan alike whatever the parameters (on the large factory, for the
-    // whole plant or a department, views or raw: 1.2–2.2 ms of planning each, and a generic
-    // plan runs as fast as a custom one): they run on the generic-plan sessions.
-    // What depends on the views' coverage waits for it; the rest does not.
+    // The reads are independent: run them side by side; only `forward` waits for the views'
+    // coverage. Finished runs, the real-time lists and their tallies plan alike whatever the
+    // parameters (on the large factory, for the whole plant or a department, views or raw:
+    // 1.2–2.2 ms of planning each, and a generic plan runs as fast as a custom one): they run
+    // on the generic-plan sessions.
     let (
         (machines, finished, mut status, tallies),
         Forward {
@@ -455,8 +455,8 @@ pub async fn run(
     })
 }
 
-/// What follows from the views' coverage, read first: the next seven days' load, the open
-/// order book and the window's completed jobs.
+/// The reads whose split between views and live SQL depends on the views' coverage (read
+/// first): the next seven days' load, the open order book and the window's completed jobs.
 struct Forward {
     as_of: AsOf,
     load_from: DateTime<Utc>,

@@ -40,9 +40,9 @@ const SHIFT_SLOTS_SQL: &str = r#"
 "#;
 
 /// Each active operator's absences in scope that overlap [$2, $3), as recorded ($1
-/// department), as three parallel arrays in one row: a row per absence cost more to receive
-/// and decode (~1,250 for the large factory's 60 days) than reading them. `Roster::new` merges
-/// an operator's overlapping ones.
+/// department), as three parallel arrays in one row rather than a row each (~1,250 for the
+/// large factory's 60 days), which the client receives and decodes with less work.
+/// `Roster::new` merges an operator's overlapping ones.
 const ABSENCES_SQL: &str = r#"
     SELECT coalesce(array_agg(ab.operator_id), '{}'), coalesce(array_agg(ab.starts_at), '{}'),
            coalesce(array_agg(ab.ends_at), '{}')

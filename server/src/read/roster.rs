@@ -46,7 +46,7 @@ impl RosteredOperator {
 
 /// Absent time of one operator, as recorded: an operator's ranges may overlap (`Roster::new`
 /// merges them).
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct AbsentRange {
     pub operator_id: i64,
     pub starts_at: DateTime<Utc>,
