@@ -550,7 +550,6 @@ async fn forward(
     let live_from = live_from(use_views, as_of.views, window_from, now);
     let view_to = live_from.unwrap_or(now);
     let whole_days_to = ctx.local_midnight(view_to).max(window_from);
-    let local_date = |t: DateTime<Utc>| t.with_timezone(&ctx.tz).date_naive();
     // The open order book: from its roll-up while nothing changed since the refresh (jobs due
     // in hours that have ended are late; the current hour's are counted live), else live.
     let views_fresh = use_views && as_of.views == ViewCoverage::Everything;
@@ -589,8 +588,8 @@ async fn forward(
         .bind(now)
         .bind(view_to)
         .bind(whole_days_to)
-        .bind(local_date(window_from))
-        .bind(local_date(whole_days_to))
+        .bind(ctx.local_date(window_from))
+        .bind(ctx.local_date(whole_days_to))
         .fetch_one(if views_fresh { &ctx.generic } else { &ctx.pool });
     let live_done_q = async {
         let Some(from) = live_from.filter(|f| *f < now) else {

@@ -12,7 +12,6 @@ use app::read_models::{
     Percentiles, Severity, ViewCoverage,
 };
 
-use super::machine_utilization::tile;
 use super::{hours, live_from, ratio, round6, ReadContext};
 use crate::floor::store_error;
 
@@ -83,8 +82,7 @@ pub async fn run(
     // summary uses (whole months and weeks from the machines' roll-up, edge days from the
     // daily rows: ~2,400 rows for a quarter instead of 18,000), live after it.
     let view_to = live_from.unwrap_or(to);
-    let date = |t: DateTime<Utc>| t.with_timezone(&ctx.tz).date_naive();
-    let tiling = tile(date(from), date(view_to));
+    let tiling = ctx.tile(from, view_to);
     let tasks_completed_q = sqlx::query_scalar::<_, i64>(
         r#"
         SELECT (SELECT coalesce(sum(x.n), 0) FROM (
@@ -279,8 +277,7 @@ async fn balance(
         // The views cover the range: whole months and weeks of the departments' roll-up, edge
         // days from its day rows (what the bucket function reads, without planning it once
         // per department: 22 of the quarter's 70 ms of database time).
-        let date = |t: DateTime<Utc>| t.with_timezone(&ctx.tz).date_naive();
-        let tiling = tile(date(from), date(to));
+        let tiling = ctx.tile(from, to);
         sqlx::query_scalar(
             r#"
             WITH sm AS (

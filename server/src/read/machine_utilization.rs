@@ -524,10 +524,9 @@ async fn per_machine_from_views(
     department: Option<i64>,
     machine: Option<i64>,
 ) -> Result<PerMachine, AppError> {
-    let date = |t: DateTime<Utc>| t.with_timezone(&ctx.tz).date_naive();
-    let totals_tiling = tile(date(from), date(to));
+    let totals_tiling = ctx.tile(from, to);
     // The trend's buckets, each a whole roll-up row or its days; pieces know their bucket.
-    let spans = bucket_spans(date(trend_from), date(to), bucket);
+    let spans = bucket_spans(ctx.local_date(trend_from), ctx.local_date(to), bucket);
     let mut trend_tiling = Tiling::default();
     let mut bucket_of: HashMap<(BucketSize, NaiveDate), usize> = HashMap::new();
     for (i, &(b, s, e)) in spans.iter().enumerate() {
@@ -616,7 +615,7 @@ async fn per_machine_from_views(
             "month" => BucketSize::Month,
             _ => BucketSize::Day,
         };
-        let Some(start) = r.piece_start.map(date) else {
+        let Some(start) = r.piece_start.map(|t| ctx.local_date(t)) else {
             continue;
         };
         if let Some(&i) = bucket_of.get(&(grain, start)) {

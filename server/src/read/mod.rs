@@ -128,10 +128,19 @@ impl ReadContext {
         }
     }
 
+    /// The plant's local date at `at`.
+    pub fn local_date(&self, at: DateTime<Utc>) -> NaiveDate {
+        at.with_timezone(&self.tz).date_naive()
+    }
+
     /// The local midnight that starts the day containing `at`.
     pub fn local_midnight(&self, at: DateTime<Utc>) -> DateTime<Utc> {
-        let date = at.with_timezone(&self.tz).date_naive();
-        self.midnight_of(date)
+        self.midnight_of(self.local_date(at))
+    }
+
+    /// The roll-up rows (whole local months and weeks, then days) that tile [from, to).
+    pub fn tile(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> machine_utilization::Tiling {
+        machine_utilization::tile(self.local_date(from), self.local_date(to))
     }
 
     /// The start of the local hour containing `at` (in zones offset by part of an hour it is

@@ -12,7 +12,6 @@ use app::read_models::{
     OperatorWorkload, Severity, SkillBalance,
 };
 
-use super::machine_utilization::tile;
 use super::roster::{AbsentRange, Roster, RosteredOperator, RosteredTime, ShiftSlot};
 use super::{hours, live_from, ratio, round6, ReadContext};
 use crate::floor::store_error;
@@ -219,8 +218,7 @@ async fn operator_rows(
     live_from: Option<DateTime<Utc>>,
 ) -> Result<Vec<OperatorRow>, AppError> {
     let live_from = live_from.unwrap_or(to);
-    let date = |t: DateTime<Utc>| t.with_timezone(&ctx.tz).date_naive();
-    let tiling = tile(date(from), date(live_from));
+    let tiling = ctx.tile(from, live_from);
     // With the views covering the range there is no live part to plan, and one plan fits
     // every ask: the generic-plan sessions read it.
     let views_only = live_from >= to;
