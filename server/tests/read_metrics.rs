@@ -862,6 +862,11 @@ async fn assigned_time_from_roll_ups_edge_days_and_live_by_hand(pool: PgPool) {
     for (use_views, step) in [(true, ""), (true, "refresh"), (true, "lower"), (false, "")] {
         match step {
             "refresh" => {
+                // An event the refresh covers, so the stamp has one to name.
+                sqlx::query("INSERT INTO domain_events (aggregate_type, aggregate_id, event_type, actor) VALUES ('operator', 'OP-0001', 'OperatorNoted', 'test')")
+                    .execute(&pool)
+                    .await
+                    .unwrap();
                 c.refresh().await.unwrap();
             }
             "lower" => {
@@ -898,6 +903,19 @@ async fn assigned_time_from_roll_ups_edge_days_and_live_by_hand(pool: PgPool) {
             if step == "lower" {
                 assert_eq!(w.as_of.views, ViewCoverage::Before(at("2026-11-19T23:00Z")));
             }
+            // With the views the stamp rides on the rows' own statement: it says what a
+            // separate `as_of` says.
+            let stamp = c.as_of().await.unwrap();
+            assert_eq!(
+                (w.as_of.event_id, w.as_of.views),
+                (stamp.event_id, stamp.views),
+                "{step}"
+            );
+            assert_eq!(
+                w.as_of.event_id,
+                i64::from(!step.is_empty() || !use_views),
+                "{step}"
+            );
             assert_eq!(
                 w.operators[0].assigned_h, expected_h,
                 "{from}..{to}, views {use_views}, {step}: {:?}",

@@ -8,12 +8,12 @@ use chrono::{DateTime, Duration, Utc};
 
 use app::error::AppError;
 use app::read_models::{
-    AvailabilityDay, BucketSize, CrossTraining, GetOperatorWorkload, GroupLoad, OperatorLoad,
+    AsOf, AvailabilityDay, BucketSize, CrossTraining, GetOperatorWorkload, GroupLoad, OperatorLoad,
     OperatorWorkload, Severity, SkillBalance,
 };
 
 use super::roster::{AbsentRange, Roster, RosteredOperator, RosteredTime, ShiftSlot};
-use super::{hours, live_from, ratio, round6, ReadContext};
+use super::{coverage, hours, live_from, ratio, round6, ReadContext, COVERAGE_SQL};
 use crate::floor::store_error;
 
 /// Overtime an eligible operator may add per rostered shift, hours (METRICS.md).
@@ -59,6 +59,9 @@ struct OperatorRow {
     shift_pattern: String,
     overtime_eligible: bool,
     assigned_s: f64,
+    /// The last event and the views' coverage, read in the rows' own snapshot: only the
+    /// views-only statement selects them (`assigned_rows`).
+    stamp: Option<(i64, Option<DateTime<Utc>>, bool)>,
 }
 
 /// By position, in the order `operator_rows` selects them: 600 rows of seven columns looked up
@@ -74,6 +77,11 @@ impl<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> for OperatorRow {
             shift_pattern: row.try_get(4)?,
             overtime_eligible: row.try_get(5)?,
             assigned_s: row.try_get(6)?,
+            stamp: if row.len() > 7 {
+                Some((row.try_get(7)?, row.try_get(8)?, row.try_get(9)?))
+            } else {
+                None
+            },
         })
     }
 }
@@ -101,18 +109,11 @@ pub async fn run(
         ctx.midnight_of(now.with_timezone(&ctx.tz).date_naive() + Duration::days(FORECAST_DAYS));
     // The roster's inputs cover both windows.
     let (r_from, r_to) = (from.min(f_from), to.max(f_to));
-    // Only the assigned hours wait for the views' coverage. The shift slots and the absences
+    // Only the assigned hours depend on the views' coverage. The shift slots and the absences
     // plan alike whatever the parameters (custom plans cost 0.2 ms of planning each, about
     // half of running them; generic ones 0.02–0.05 ms on the large factory), so the
     // generic-plan sessions read them.
-    let assigned = async {
-        let as_of = ctx.as_of().await?;
-        let live_from = live_from(use_views, as_of.views, from, to);
-        Ok::<_, AppError>((
-            as_of,
-            operator_rows(ctx, department, (from, to), live_from).await?,
-        ))
-    };
+    let assigned = assigned_rows(ctx, department, (from, to), use_views);
     let ((as_of, rows), slots, absences, skill_rows) = tokio::try_join!(
         assigned,
         shift_slots(&ctx.generic, r_from, r_to),
@@ -207,10 +208,51 @@ struct Entry {
     load: OperatorLoad,
 }
 
+/// The operators in scope with their assigned time over [from, to), and the `as_of` they are
+/// read under. With the views, one statement reads the rows from the views alone together
+/// with the last event and the views' coverage, in one snapshot (a refresh raises the
+/// watermark in the transaction that refreshes the views, so the two agree): the usual
+/// answer costs one round trip, not an `as_of` and then the rows. Only when that coverage
+/// stops short of `to` are the rows read again with their live part, under that earlier
+/// stamp, which is the order `as_of` and then the rows would have had.
+async fn assigned_rows(
+    ctx: &ReadContext,
+    department: Option<i64>,
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+    use_views: bool,
+) -> Result<(AsOf, Vec<OperatorRow>), AppError> {
+    if use_views {
+        let rows = operator_rows(ctx, department, (from, to), None).await?;
+        let Some((event_id, before, everything)) = rows.first().and_then(|r| r.stamp) else {
+            // No operator in scope, whatever the views cover.
+            return Ok((ctx.as_of().await?, rows));
+        };
+        let as_of = AsOf {
+            event_id,
+            computed_at: ctx.now(),
+            views: coverage(before, everything),
+            from_cache: false,
+        };
+        return match live_from(true, as_of.views, from, to) {
+            None => Ok((as_of, rows)),
+            live => Ok((
+                as_of,
+                operator_rows(ctx, department, (from, to), live).await?,
+            )),
+        };
+    }
+    let as_of = ctx.as_of().await?;
+    let live = live_from(false, as_of.views, from, to);
+    Ok((
+        as_of,
+        operator_rows(ctx, department, (from, to), live).await?,
+    ))
+}
+
 /// The operators in scope with their assigned time over [from, to): from the views up to
-/// `live_from` (where `as_of` says they stop covering; `None`: all of it), whole weeks and
-/// months from the roll-up and edge days from the daily rows, live after. Their capacity comes
-/// from the roster.
+/// `live_from` (`None`: all of it, and the rows carry the stamp `assigned_rows` reads), whole
+/// weeks and months from the roll-up and edge days from the daily rows, live after. Their
+/// capacity comes from the roster.
 async fn operator_rows(
     ctx: &ReadContext,
     department: Option<i64>,
@@ -222,6 +264,20 @@ async fn operator_rows(
     // With the views covering the range there is no live part to plan, and one plan fits
     // every ask: the generic-plan sessions read it.
     let views_only = live_from >= to;
+    let (stamp, stamp_columns, stamp_join) = if views_only {
+        (
+            format!(
+                "stamp (event_id, before, everything) AS (
+                    SELECT coalesce((SELECT max(id) FROM domain_events), 0)::BIGINT, {COVERAGE_SQL}
+                    FROM read_model_state
+                ),"
+            ),
+            ", st.event_id, st.before, st.everything",
+            "CROSS JOIN stamp st",
+        )
+    } else {
+        (String::new(), "", "")
+    };
     let live_part = if views_only {
         ""
     } else {
@@ -238,7 +294,7 @@ async fn operator_rows(
     };
     let sql = format!(
         r#"
-        WITH ops AS (
+        WITH {stamp} ops AS (
             SELECT o.id FROM operators o
             WHERE o.active AND ($1::BIGINT IS NULL OR o.department_id = $1)
         ),
@@ -261,10 +317,11 @@ async fn operator_rows(
             ) x GROUP BY operator_id
         )
         SELECT o.id, o.code, o.name, d.code AS department, o.shift_pattern, o.overtime_eligible,
-               coalesce(a.assigned_s, 0)::float8 AS assigned_s
+               coalesce(a.assigned_s, 0)::float8 AS assigned_s {stamp_columns}
         FROM operators o JOIN ops ON ops.id = o.id
         JOIN departments d ON d.id = o.department_id
         LEFT JOIN assigned a ON a.operator_id = o.id
+        {stamp_join}
         ORDER BY o.id"#
     );
     sqlx::query_as(&sql)
