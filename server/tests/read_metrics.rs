@@ -1025,6 +1025,22 @@ async fn skill_shortage_and_cross_training_by_hand(pool: PgPool) {
             ]
         );
         assert!(w.cross_training.iter().all(|t| t.department == "machining"));
+        // The whole plant lists all seven operators; machining alone, the six of machining
+        // (OP-0003 is in assembly), with OP-0004's 36 of 40 h first.
+        assert_eq!(w.operators_total, 7);
+        let machining = GetOperatorWorkload {
+            scope: PlantScope::Department(DepartmentCode::parse("machining").unwrap()),
+            ..whole_plant_week_of_9_nov()
+        };
+        let m = operator_workload::run(&c, &machining, use_views)
+            .await
+            .unwrap();
+        assert_eq!(m.operators_total, 6, "views {use_views}");
+        assert!(m.operators.iter().all(|o| o.department == "machining"));
+        assert_eq!(
+            (m.operators[0].code.as_str(), m.operators[0].assigned_h),
+            ("OP-0004", 36.0)
+        );
     }
 }
 

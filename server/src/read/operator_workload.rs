@@ -12,7 +12,7 @@ use app::read_models::{
     OperatorWorkload, Severity, SkillBalance,
 };
 
-use super::roster::{AbsentRange, Roster, RosteredOperator, RosteredTime, ShiftSlot};
+use super::roster::{AbsentRange, Roster, RosteredOperator, RosteredTime, ShiftSlot, Window};
 use super::{coverage, hours, live_from, ratio, round6, ReadContext, COVERAGE_SQL};
 use crate::floor::store_error;
 
@@ -128,8 +128,9 @@ pub async fn run(
         absences,
     );
     let capacity = roster.per_operator(from, to);
-    let forecast = forecast(&roster, f_from, f_to);
-    let skills = skills(skill_rows, &roster.per_operator(f_from, f_to));
+    let ahead = roster.window(f_from, f_to);
+    let forecast = forecast(&ahead);
+    let skills = skills(skill_rows, &ahead.per_operator());
 
     let mut entries: Vec<Entry> = rows
         .into_iter()
@@ -294,11 +295,7 @@ async fn operator_rows(
     };
     let sql = format!(
         r#"
-        WITH {stamp} ops AS (
-            SELECT o.id FROM operators o
-            WHERE o.active AND ($1::BIGINT IS NULL OR o.department_id = $1)
-        ),
-        assigned AS (
+        WITH {stamp} assigned AS (
             SELECT operator_id, sum(s)::float8 AS assigned_s FROM (
                 SELECT r.operator_id, r.assigned_s AS s
                 FROM mv_operator_workload_rollup r
@@ -318,10 +315,13 @@ async fn operator_rows(
         )
         SELECT o.id, o.code, o.name, d.code AS department, o.shift_pattern, o.overtime_eligible,
                coalesce(a.assigned_s, 0)::float8 AS assigned_s {stamp_columns}
-        FROM operators o JOIN ops ON ops.id = o.id
+        FROM operators o
         JOIN departments d ON d.id = o.department_id
         LEFT JOIN assigned a ON a.operator_id = o.id
         {stamp_join}
+        -- On the operators themselves, not joined to a CTE of them: a hash join of 600 rows
+        -- less (0.65 → 0.51 ms, generic plan, large factory).
+        WHERE o.active AND ($1::BIGINT IS NULL OR o.department_id = $1)
         ORDER BY o.id"#
     );
     sqlx::query_as(&sql)
@@ -407,9 +407,9 @@ fn group<'a>(entries: &'a [Entry], key: impl Fn(&'a OperatorLoad) -> &'a str) ->
     out
 }
 
-fn forecast(roster: &Roster, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<AvailabilityDay> {
-    roster
-        .per_day(from, to)
+fn forecast(ahead: &Window<'_>) -> Vec<AvailabilityDay> {
+    ahead
+        .per_day()
         .into_iter()
         .map(|d| AvailabilityDay {
             day: d.day,

@@ -243,12 +243,45 @@ impl Roster {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> HashMap<i64, RosteredTime> {
+        self.window(from, to).per_operator()
+    }
+
+    /// The roster per local day in [from, to), for the days on which someone in scope is
+    /// rostered, in date order. A shift belongs to the day it starts on.
+    pub fn per_day(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<RosterDay> {
+        self.window(from, to).per_day()
+    }
+
+    /// The shifts of [from, to) and the absences in them, worked out once for both figures
+    /// (the 30-day forecast asks for the days and for the operators).
+    pub fn window(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Window<'_> {
         let by_shift = self.clipped(from, to);
-        let shift_total: Vec<f64> = by_shift
+        let absent = self.absent_shifts(&by_shift);
+        Window {
+            roster: self,
+            by_shift,
+            absent,
+        }
+    }
+}
+
+/// A roster clipped to a window: see [`Roster::window`].
+pub struct Window<'a> {
+    roster: &'a Roster,
+    by_shift: Vec<Vec<Clipped>>,
+    absent: Vec<AbsentShift>,
+}
+
+impl Window<'_> {
+    /// As [`Roster::per_operator`].
+    pub fn per_operator(&self) -> HashMap<i64, RosteredTime> {
+        let r = self.roster;
+        let shift_total: Vec<f64> = self
+            .by_shift
             .iter()
             .map(|slots| slots.iter().map(Clipped::seconds).sum())
             .collect();
-        let mut times: Vec<RosteredTime> = self
+        let mut times: Vec<RosteredTime> = r
             .operator_shift
             .iter()
             .map(|s| RosteredTime {
@@ -256,30 +289,29 @@ impl Roster {
                 absent_s: 0.0,
             })
             .collect();
-        for a in self.absent_shifts(&by_shift) {
+        for a in &self.absent {
             times[a.operator].absent_s += a.absent_s;
         }
-        self.operators.iter().map(|o| o.id).zip(times).collect()
+        r.operators.iter().map(|o| o.id).zip(times).collect()
     }
 
-    /// The roster per local day in [from, to), for the days on which someone in scope is
-    /// rostered, in date order. A shift belongs to the day it starts on.
-    pub fn per_day(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<RosterDay> {
-        let by_shift = self.clipped(from, to);
-        let mut staffed: Vec<(i64, i64)> = vec![(0, 0); self.shifts];
-        for (o, s) in self.operators.iter().zip(&self.operator_shift) {
+    /// As [`Roster::per_day`].
+    pub fn per_day(&self) -> Vec<RosterDay> {
+        let r = self.roster;
+        let mut staffed: Vec<(i64, i64)> = vec![(0, 0); r.shifts];
+        for (o, s) in r.operators.iter().zip(&r.operator_shift) {
             if let Some(s) = s {
                 staffed[*s].0 += 1;
                 staffed[*s].1 += i64::from(o.overtime_eligible);
             }
         }
         let mut days: BTreeMap<NaiveDate, RosterDay> = BTreeMap::new();
-        for (slots, &(operators, eligible)) in by_shift.iter().zip(&staffed) {
+        for (slots, &(operators, eligible)) in self.by_shift.iter().zip(&staffed) {
             if operators == 0 {
                 continue;
             }
             for c in slots {
-                let day = self.slots[c.slot].day;
+                let day = r.slots[c.slot].day;
                 let d = days.entry(day).or_insert_with(|| RosterDay {
                     day,
                     available_s: 0.0,
@@ -292,15 +324,15 @@ impl Roster {
                 d.overtime_shifts += eligible;
             }
         }
-        for a in self.absent_shifts(&by_shift) {
-            let Some(d) = days.get_mut(&self.slots[a.slot].day) else {
+        for a in &self.absent {
+            let Some(d) = days.get_mut(&r.slots[a.slot].day) else {
                 continue;
             };
             d.available_s -= a.absent_s;
             d.absent_s += a.absent_s;
             if a.absent_s >= a.shift_s {
                 d.operators_available -= 1;
-                d.overtime_shifts -= i64::from(self.operators[a.operator].overtime_eligible);
+                d.overtime_shifts -= i64::from(r.operators[a.operator].overtime_eligible);
             }
         }
         days.into_values().collect()
