@@ -38,16 +38,19 @@ const SHIFT_SLOTS_SQL: &str = r#"
     ) x WHERE r && tstzrange($1, $2)
 "#;
 
-/// Each active operator's absences in scope that overlap [$2, $3), as recorded ($1
-/// department), as three parallel arrays in one row rather than a row each (~1,250 for the
-/// large factory's 60 days), which the client receives and decodes with less work.
-/// `Roster::new` merges an operator's overlapping ones.
+/// The absences in scope that overlap [$2, $3), as recorded ($1 department), as three
+/// parallel arrays in one row rather than a row each (~1,250 for the large factory's 60 days),
+/// which the client receives and decodes with less work. Not joined to the operators for
+/// `active`: `Roster::new` keeps only the absences of the operators it is given (the active
+/// ones in scope), and the join was half of this statement's time (0.26 → 0.14 ms, generic
+/// plan, large factory). It also merges an operator's overlapping ones.
 const ABSENCES_SQL: &str = r#"
     SELECT coalesce(array_agg(ab.operator_id), '{}'), coalesce(array_agg(ab.starts_at), '{}'),
            coalesce(array_agg(ab.ends_at), '{}')
-    FROM operator_absences ab JOIN operators o ON o.id = ab.operator_id
+    FROM operator_absences ab
     WHERE ab.ends_at > $2 AND ab.starts_at < $3
-      AND o.active AND ($1::BIGINT IS NULL OR o.department_id = $1)
+      AND ($1::BIGINT IS NULL
+           OR ab.operator_id IN (SELECT o.id FROM operators o WHERE o.department_id = $1))
 "#;
 
 #[derive(Debug)]
