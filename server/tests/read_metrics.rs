@@ -975,6 +975,21 @@ async fn skill_shortage_and_cross_training_by_hand(pool: PgPool) {
         .unwrap();
         ids.insert(code, id);
     }
+    // A machining operator who holds turning but has left: no supply, not counted.
+    let gone: i64 = sqlx::query_scalar(
+        "INSERT INTO operators (code, name, department_id, shift_pattern, contracted_hours_per_week, active)
+         VALUES ('OP-0008', 'OP-0008', $1, 'day', 40, FALSE) RETURNING id",
+    )
+    .bind(p.department)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    sqlx::query("INSERT INTO operator_skills (operator_id, skill_id, level) VALUES ($1, $2, 5)")
+        .bind(gone)
+        .bind(p.skill)
+        .execute(&pool)
+        .await
+        .unwrap();
     // Finished work (no demand left) that loads the operators.
     for (sequence, code, start, end) in [
         (2, "OP-0004", "2026-11-09T00:00Z", "2026-11-10T12:00Z"),
@@ -1036,6 +1051,10 @@ async fn skill_shortage_and_cross_training_by_hand(pool: PgPool) {
             .await
             .unwrap();
         assert_eq!(m.operators_total, 6, "views {use_views}");
+        assert_eq!(
+            (m.skills[0].qualified_operators, m.skills[0].supply_h),
+            (1, 168.0)
+        );
         assert!(m.operators.iter().all(|o| o.department == "machining"));
         assert_eq!(
             (m.operators[0].code.as_str(), m.operators[0].assigned_h),
