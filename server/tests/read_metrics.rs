@@ -16,6 +16,7 @@ use app::read_models::{
     HealthBand, OverloadThresholds, Page, Severity, TimeRange, ViewCoverage,
 };
 use common::{another_task, minimal_plant, Plant};
+use takt_server::read::roster::{shift_slots, ShiftDefinition};
 use takt_server::read::{dashboard, job_flow, machine_utilization, operator_workload, ReadContext};
 
 /// "2026-11-10T20:00Z" (minutes precision, as in the comments) to a moment.
@@ -1225,4 +1226,80 @@ async fn per_machine_figures_from_the_views_equal_the_raw_tables(pool: PgPool) {
         compared >= 4,
         "the fixture's days show in the trends ({compared})"
     );
+}
+
+/// The shift slots laid out in Rust (`roster::shift_slots`) are those Postgres's `AT TIME
+/// ZONE` lays out (the statement below is the one the operator load ran before), over both DST
+/// changes of three zones (Lord Howe's is half an hour), with shifts that start or end in the
+/// hour the clocks skip or repeat and one that ends on the next day.
+#[sqlx::test(migrator = "takt_server::db::MIGRATOR")]
+async fn shift_slots_match_postgres(pool: PgPool) {
+    sqlx::query(
+        "INSERT INTO shift_definitions (code, name, starts_local, ends_local, weekdays) VALUES
+         ('day', 'Day', '02:30', '10:30', '{1,2,3,4,5,6,7}'),
+         ('evening', 'Evening', '13:00', '01:45', '{1,3,5,7}'),
+         ('night', 'Night', '22:00', '02:15', '{2,4,6,7}')",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let definitions: Vec<ShiftDefinition> =
+        sqlx::query_as("SELECT code, starts_local, ends_local, weekdays FROM shift_definitions")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    type Slot = (String, chrono::NaiveDate, DateTime<Utc>, DateTime<Utc>);
+    for (zone, windows) in [
+        (
+            "Europe/Berlin",
+            [
+                ("2026-03-26T00:00Z", "2026-04-02T00:00Z"),
+                ("2026-10-22T00:00Z", "2026-10-29T00:00Z"),
+            ],
+        ),
+        (
+            "America/New_York",
+            [
+                ("2026-03-05T00:00Z", "2026-03-12T00:00Z"),
+                ("2026-10-29T00:00Z", "2026-11-05T00:00Z"),
+            ],
+        ),
+        (
+            "Australia/Lord_Howe",
+            [
+                ("2026-04-01T00:00Z", "2026-04-08T00:00Z"),
+                ("2026-09-30T00:00Z", "2026-10-07T00:00Z"),
+            ],
+        ),
+    ] {
+        for (from, to) in windows {
+            let mut want: Vec<Slot> = sqlx::query_as(
+                r#"SELECT code, day, lower(r), upper(r) FROM (
+                    SELECT sd.code, d::date AS day,
+                           tstzrange((d + sd.starts_local) AT TIME ZONE $3,
+                                     (d + sd.ends_local + CASE WHEN sd.ends_local <= sd.starts_local
+                                                               THEN interval '1 day' ELSE interval '0' END)
+                                     AT TIME ZONE $3) AS r
+                    FROM generate_series((($1 AT TIME ZONE $3)::date - 1)::timestamp,
+                                         (($2 AT TIME ZONE $3)::date)::timestamp, interval '1 day') d
+                    JOIN shift_definitions sd ON extract(isodow FROM d)::smallint = ANY (sd.weekdays)
+                ) x WHERE r && tstzrange($1, $2)"#,
+            )
+            .bind(at(from))
+            .bind(at(to))
+            .bind(zone)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+            let tz: chrono_tz::Tz = zone.parse().unwrap();
+            let mut got: Vec<Slot> = shift_slots(&definitions, tz, at(from), at(to))
+                .into_iter()
+                .map(|s| (s.code, s.day, s.starts_at, s.ends_at))
+                .collect();
+            want.sort();
+            got.sort();
+            assert!(want.len() >= 15, "{zone} {from}: {}", want.len());
+            assert_eq!(got, want, "{zone} {from}");
+        }
+    }
 }

@@ -12,7 +12,9 @@ use app::read_models::{
     OperatorWorkload, Severity, SkillBalance,
 };
 
-use super::roster::{AbsentRange, Roster, RosteredOperator, RosteredTime, ShiftSlot, Window};
+use super::roster::{
+    shift_slots, AbsentRange, Roster, RosteredOperator, RosteredTime, ShiftDefinition, Window,
+};
 use super::{coverage, hours, live_from, ratio, round6, ReadContext, COVERAGE_SQL};
 use crate::floor::store_error;
 
@@ -20,23 +22,6 @@ use crate::floor::store_error;
 pub const OVERTIME_H_PER_SHIFT: f64 = 2.0;
 /// Days the availability forecast and the skill supply look ahead.
 pub const FORECAST_DAYS: i64 = 30;
-
-/// Each shift definition's occurrences (unclipped) that overlap [$1, $2), one per local day
-/// on which it starts: the time-zone arithmetic runs once per day and shift, not per operator.
-const SHIFT_SLOTS_SQL: &str = r#"
-    WITH tz AS MATERIALIZED (SELECT read_model_tz() AS tz)
-    SELECT code, day, lower(r) AS starts_at, upper(r) AS ends_at FROM (
-        SELECT sd.code, d::date AS day,
-               tstzrange((d + sd.starts_local) AT TIME ZONE tz.tz,
-                         (d + sd.ends_local + CASE WHEN sd.ends_local <= sd.starts_local
-                                                   THEN interval '1 day' ELSE interval '0' END)
-                         AT TIME ZONE tz.tz) AS r
-        FROM tz,
-             generate_series((($1 AT TIME ZONE tz.tz)::date - 1)::timestamp,
-                             (($2 AT TIME ZONE tz.tz)::date)::timestamp, interval '1 day') d
-        JOIN shift_definitions sd ON extract(isodow FROM d)::smallint = ANY (sd.weekdays)
-    ) x WHERE r && tstzrange($1, $2)
-"#;
 
 /// The absences in scope that overlap [$2, $3), as recorded ($1 department), as three
 /// parallel arrays in one row rather than a row each (~1,250 for the large factory's 60 days),
@@ -113,19 +98,19 @@ pub async fn run(
         ctx.midnight_of(now.with_timezone(&ctx.tz).date_naive() + Duration::days(FORECAST_DAYS));
     // The roster's inputs cover both windows.
     let (r_from, r_to) = (from.min(f_from), to.max(f_to));
-    // Only the assigned hours depend on the views' coverage. The shift slots and the absences
-    // plan alike whatever the parameters (custom plans cost 0.2 ms of planning each, about
-    // half of running them; generic ones 0.02–0.05 ms on the large factory), so the
+    // Only the assigned hours depend on the views' coverage. The shift definitions and the
+    // absences plan alike whatever the parameters (custom plans cost 0.2 ms of planning each,
+    // about half of running them; generic ones 0.02–0.05 ms on the large factory), so the
     // generic-plan sessions read them.
     let assigned = assigned_rows(ctx, department, (from, to), use_views);
-    let ((as_of, rows), slots, absences, skill_rows) = tokio::try_join!(
+    let ((as_of, rows), definitions, absences, skill_rows) = tokio::try_join!(
         assigned,
-        shift_slots(&ctx.generic, r_from, r_to),
+        shift_definitions(&ctx.generic),
         absences(&ctx.generic, department, r_from, r_to),
         skill_rows(ctx, department, use_views),
     )?;
     let roster = Roster::new(
-        slots,
+        shift_slots(&definitions, ctx.tz, r_from, r_to),
         rows.iter()
             .map(|r| RosteredOperator::new(r.id, &r.shift_pattern, r.overtime_eligible))
             .collect(),
@@ -340,14 +325,8 @@ async fn operator_rows(
         .map_err(store_error)
 }
 
-async fn shift_slots(
-    generic: &sqlx::PgPool,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> Result<Vec<ShiftSlot>, AppError> {
-    sqlx::query_as(SHIFT_SLOTS_SQL)
-        .bind(from)
-        .bind(to)
+async fn shift_definitions(generic: &sqlx::PgPool) -> Result<Vec<ShiftDefinition>, AppError> {
+    sqlx::query_as("SELECT code, starts_local, ends_local, weekdays FROM shift_definitions")
         .fetch_all(generic)
         .await
         .map_err(store_error)
