@@ -4,10 +4,10 @@
 //! Why in Rust and not in SQL: Postgres reads the shift definitions and the absences; laying
 //! out the shift slots (one per local day and shift definition, in the plant's zone, DST
 //! included: `shift_slots`), merging an operator's overlapping absences and the rest is
-//! arithmetic. Multiplied out in SQL it was one
-//! row per operator and shift (18,000 for the large factory's 30 days), built three times per
-//! operator-load query; here it is one sum per shift definition, a count of its operators, and
-//! a walk over the few shifts an absence touches.
+//! arithmetic. Multiplied out in SQL it was one row per operator and shift (18,000 for the
+//! large factory's 30 days), built three times per operator-load query; here it is one sum per
+//! shift definition, a count of its operators, and a walk over the few shifts an absence
+//! touches.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -17,7 +17,6 @@ use chrono::{
 };
 use chrono_tz::Tz;
 
-/// One occurrence of a shift definition: shift `code` starting on local `day`, unclipped.
 /// A shift as defined: local start and end (on the next day when the end is not after the
 /// start), and the ISO weekdays (1 = Monday) on which it starts.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -82,7 +81,8 @@ fn local_instant(tz: Tz, local: NaiveDateTime) -> DateTime<Utc> {
     }
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// One occurrence of a shift definition: shift `code` starting on local `day`, unclipped.
+#[derive(Debug, Clone)]
 pub struct ShiftSlot {
     pub code: String,
     pub day: NaiveDate,
