@@ -13,7 +13,7 @@ use app::read_models::{
 };
 
 use super::machine_utilization::Seconds;
-use super::{live_from, ratio, round6, ReadContext};
+use super::{live_from, ratio, round6, views_cover, ReadContext};
 use crate::floor::store_error;
 
 /// How many items each real-time list shows.
@@ -174,7 +174,7 @@ pub async fn run(
 ) -> Result<DashboardSummary, AppError> {
     let now = ctx.now();
     let department = ctx.department_id(&q.scope).await?;
-    let today = now.with_timezone(&ctx.tz).date_naive();
+    let today = ctx.local_date(now);
     let window_from = ctx.midnight_of(today - Duration::days(i64::from(q.window_days) - 1));
 
     let machines_q = sqlx::query_as::<_, MachineRow>(
@@ -479,12 +479,7 @@ async fn forward(
     let horizon = load_from + Duration::days(7);
     // Whole hours of the views serve the horizon: no live part to plan, and one plan fits
     // every ask (on the generic-plan sessions: its custom planning cost more than its run).
-    let views_cover_horizon = use_views
-        && match as_of.views {
-            ViewCoverage::Everything => true,
-            ViewCoverage::Before(t) => t >= horizon,
-            ViewCoverage::Nothing => false,
-        };
+    let views_cover_horizon = views_cover(use_views, as_of.views, horizon);
     let sched_sql = if views_cover_horizon {
         r#"SELECT h.department_id, h.scheduled_s AS s
             FROM mv_hourly_department_utilization h

@@ -12,7 +12,7 @@ use app::read_models::{
     Percentiles, Severity, ViewCoverage,
 };
 
-use super::{hours, live_from, ratio, round6, ReadContext};
+use super::{hours, live_from, ratio, round6, views_cover, ReadContext};
 use crate::floor::store_error;
 
 #[derive(Debug, sqlx::FromRow)]
@@ -131,7 +131,12 @@ pub async fn run(
         async { tasks_completed_q.await.map_err(store_error) },
         async { wip_jobs_q.await.map_err(store_error) },
         flow_bottlenecks(ctx, department, to.min(now), use_views),
-        balance(ctx, department, (from, to), (use_views, live_from)),
+        balance(
+            ctx,
+            department,
+            (from, to),
+            (use_views, views_cover(use_views, as_of.views, to)),
+        ),
         open_jobs(ctx, q, department, now, (use_views, as_of.views)),
     )?;
 
@@ -271,9 +276,9 @@ async fn balance(
     ctx: &ReadContext,
     department: Option<i64>,
     (from, to): (DateTime<Utc>, DateTime<Utc>),
-    (use_views, live_from): (bool, Option<DateTime<Utc>>),
+    (use_views, covered): (bool, bool),
 ) -> Result<Option<f64>, AppError> {
-    let utils: Vec<Option<f64>> = if use_views && live_from.is_none_or(|t| t >= to) {
+    let utils: Vec<Option<f64>> = if covered {
         // The views cover the range: whole months and weeks of the departments' roll-up, edge
         // days from its day rows (what the bucket function reads, without planning it once
         // per department: 22 of the quarter's 70 ms of database time).

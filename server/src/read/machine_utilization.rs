@@ -663,7 +663,7 @@ pub fn trend_window_start(
     to: DateTime<Utc>,
     bucket: BucketSize,
 ) -> DateTime<Utc> {
-    let end = to.with_timezone(&ctx.tz).date_naive();
+    let end = ctx.local_date(to);
     let n = i64::from(TREND_WINDOW);
     let start = match bucket {
         BucketSize::Hour | BucketSize::Day => end - Duration::days(n),
@@ -770,8 +770,7 @@ async fn capacity(
     use_views: bool,
 ) -> Result<Vec<CapacityInsight>, AppError> {
     let tomorrow = ctx.local_midnight(now + Duration::days(1));
-    let horizon = ctx
-        .midnight_of(tomorrow.with_timezone(&ctx.tz).date_naive() + Duration::days(CAPACITY_DAYS));
+    let horizon = ctx.midnight_of(ctx.local_date(tomorrow) + Duration::days(CAPACITY_DAYS));
     let rows: Vec<CapacityRow> = sqlx::query_as(
         r#"
         WITH cfg AS (

@@ -222,6 +222,17 @@ pub fn live_from(
     }
 }
 
+/// Whether a read up to `to` is served by the views alone, given the coverage its `as_of`
+/// reported: statements for that case drop their live part (and may keep generic plans).
+pub fn views_cover(use_views: bool, views: ViewCoverage, to: DateTime<Utc>) -> bool {
+    use_views
+        && match views {
+            ViewCoverage::Everything => true,
+            ViewCoverage::Before(t) => t >= to,
+            ViewCoverage::Nothing => false,
+        }
+}
+
 /// A lazily connected pool like `pool` (same database and session settings, as many
 /// connections) whose sessions keep generic plans: `plan_cache_mode` given last wins. It only
 /// reads, so it skips the ping before handing out a connection (a round trip per statement,

@@ -15,7 +15,7 @@ use app::read_models::{
 use super::roster::{
     shift_slots, AbsentRange, Roster, RosteredOperator, RosteredTime, ShiftDefinition, Window,
 };
-use super::{coverage, hours, live_from, ratio, round6, ReadContext, COVERAGE_SQL};
+use super::{coverage, hours, live_from, ratio, round6, views_cover, ReadContext, COVERAGE_SQL};
 use crate::floor::store_error;
 
 /// Overtime an eligible operator may add per rostered shift, hours (METRICS.md).
@@ -94,8 +94,7 @@ pub async fn run(
     let (from, to) = ctx.align(&q.range, BucketSize::Day);
     // Forecast and skill supply: the next 30 local days from today.
     let f_from = ctx.local_midnight(now);
-    let f_to =
-        ctx.midnight_of(now.with_timezone(&ctx.tz).date_naive() + Duration::days(FORECAST_DAYS));
+    let f_to = ctx.midnight_of(ctx.local_date(now) + Duration::days(FORECAST_DAYS));
     // The roster's inputs cover both windows.
     let (r_from, r_to) = (from.min(f_from), to.max(f_to));
     // Only the assigned hours depend on the views' coverage. The shift definitions and the
@@ -223,13 +222,14 @@ async fn assigned_rows(
             views: coverage(before, everything),
             from_cache: false,
         };
-        return match live_from(true, as_of.views, from, to) {
-            None => Ok((as_of, rows)),
-            live => Ok((
-                as_of,
-                operator_rows(ctx, department, (from, to), live).await?,
-            )),
-        };
+        if views_cover(true, as_of.views, to) {
+            return Ok((as_of, rows));
+        }
+        let live = live_from(true, as_of.views, from, to);
+        return Ok((
+            as_of,
+            operator_rows(ctx, department, (from, to), live).await?,
+        ));
     }
     let as_of = ctx.as_of().await?;
     let live = live_from(false, as_of.views, from, to);
