@@ -425,7 +425,7 @@ impl Random {
 }
 
 /// Tabu pairs of tasks, hashed as FxHash does: SipHash's resistance to chosen keys buys
-/// nothing here and cost a third of the search's moves.
+/// nothing here, and with it the search made up to 30 % fewer moves in its time on la24–la27.
 type Tabu = HashMap<(usize, usize), u64, BuildHasherDefault<PairHasher>>;
 
 #[derive(Default)]
@@ -517,6 +517,8 @@ pub fn improve(
         ev.tails(js, &seq);
         candidates.retain(|&mv| ev.keeps_acyclic(js, &seq, mv));
         if candidates.is_empty() {
+            // Every critical move might close a cycle (precedences within one machine): the
+            // neighbourhood is empty, and the best schedule so far is the answer.
             break;
         }
         let mut chosen: Option<(i64, Move)> = None;
