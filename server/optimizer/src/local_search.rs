@@ -152,15 +152,19 @@ impl Sequence {
             .copied()
     }
 
-    /// The tasks `mv` moves across, in their machine's order, `mv.task` excluded.
-    fn passed(&self, js: &JobShop, mv: Move) -> &[usize] {
+    /// The pairs of tasks whose order `mv` reverses, each as (before, after) in the order now.
+    fn reversed_pairs(&self, js: &JobShop, mv: Move) -> impl Iterator<Item = (usize, usize)> + '_ {
         let order = &self.on_machine[js.machine[mv.task]];
         let (from, to) = (self.position[mv.task], self.position[mv.next_to]);
-        if from < to {
+        let later = from < to;
+        let passed = if later {
             &order[from + 1..=to]
         } else {
             &order[to..from]
-        }
+        };
+        passed
+            .iter()
+            .map(move |&l| if later { (mv.task, l) } else { (l, mv.task) })
     }
 
     /// Applies `mv`; returns the move that undoes it.
@@ -450,11 +454,8 @@ impl Hasher for PairHasher {
 
 /// Whether `mv` puts back an order a recent move made: any pair of tasks it reverses is tabu.
 fn is_tabu(js: &JobShop, seq: &Sequence, tabu: &Tabu, mv: Move, now: u64) -> bool {
-    let later = seq.position[mv.task] < seq.position[mv.next_to];
-    seq.passed(js, mv).iter().any(|&l| {
-        let order_now = if later { (mv.task, l) } else { (l, mv.task) };
-        tabu.get(&order_now).is_some_and(|&until| until > now)
-    })
+    seq.reversed_pairs(js, mv)
+        .any(|pair| tabu.get(&pair).is_some_and(|&until| until > now))
 }
 
 /// How long the search may run.
@@ -548,10 +549,8 @@ pub fn improve(
             None => candidates[rng.below(candidates.len())],
         };
         let until = moves_made + tenure_base / 2 + rng.below(tenure_base as usize) as u64;
-        let later = seq.position[mv.task] < seq.position[mv.next_to];
-        for &l in seq.passed(js, mv) {
-            let now_after = if later { (l, mv.task) } else { (mv.task, l) };
-            tabu.insert(now_after, until);
+        for (before, after) in seq.reversed_pairs(js, mv) {
+            tabu.insert((after, before), until);
         }
         let undo = seq.apply(js, mv);
         current = match ev.makespan(js, &seq) {
