@@ -210,7 +210,7 @@ async fn assigned_rows(
     (from, to): (DateTime<Utc>, DateTime<Utc>),
     use_views: bool,
 ) -> Result<(AsOf, Vec<OperatorRow>), AppError> {
-    if use_views {
+    let as_of = if use_views {
         let rows = operator_rows(ctx, department, (from, to), None).await?;
         let Some((event_id, before, everything)) = rows.first().and_then(|r| r.stamp) else {
             // No operator in scope, whatever the views cover.
@@ -225,14 +225,11 @@ async fn assigned_rows(
         if views_cover(true, as_of.views, to) {
             return Ok((as_of, rows));
         }
-        let live = live_from(true, as_of.views, from, to);
-        return Ok((
-            as_of,
-            operator_rows(ctx, department, (from, to), live).await?,
-        ));
-    }
-    let as_of = ctx.as_of().await?;
-    let live = live_from(false, as_of.views, from, to);
+        as_of
+    } else {
+        ctx.as_of().await?
+    };
+    let live = live_from(use_views, as_of.views, from, to);
     Ok((
         as_of,
         operator_rows(ctx, department, (from, to), live).await?,
