@@ -206,8 +206,11 @@ pub fn solve_with(
             max_moves: u64::MAX,
             seed: params.seed.map_or(0, |s| u64::from(s.unsigned_abs())),
         };
-        hint = crate::local_search::improve(&shop, plan, budget, &|| backend.cancelled())
-            .filter(|improved| checked_makespan(improved).is_some());
+        let searches = usize::try_from(params.workers.max(1)).unwrap_or(1);
+        hint = crate::local_search::improve_in_parallel(&shop, plan, budget, searches, &|| {
+            backend.cancelled()
+        })
+        .filter(|improved| checked_makespan(improved).is_some());
     }
     let opts = BuildOptions {
         objective: params.objective.clone(),
