@@ -703,6 +703,19 @@ mod tests {
         })
     }
 
+    fn makespan(plan: &[Placement]) -> Option<i64> {
+        plan.iter().map(|pl| pl.end).max()
+    }
+
+    /// A budget of moves, with a deadline far enough away never to decide a run.
+    fn by_moves(max_moves: u64, seed: u64) -> Budget {
+        Budget {
+            until: Instant::now() + std::time::Duration::from_secs(60),
+            max_moves,
+            seed,
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(300))]
 
@@ -749,13 +762,7 @@ mod tests {
         fn the_search_keeps_every_rule(p in random_shop(), seed in 0u64..4) {
             let js = JobShop::of(&p).expect("a pure job shop");
             let plan = crate::dispatch::greedy(&p);
-            let makespan = |plan: &[Placement]| plan.iter().map(|pl| pl.end).max();
-            let budget = Budget {
-                until: Instant::now() + std::time::Duration::from_secs(60),
-                max_moves: 400,
-                seed,
-            };
-            let found = improve(&js, &plan, budget, &|| false).expect("a complete start");
+            let found = improve(&js, &plan, by_moves(400, seed), &|| false).expect("a complete start");
             let violations = crate::checker::check(&p, &crate::dispatch::schedule(&p, &found));
             prop_assert!(violations.is_empty(), "{violations:?}");
             prop_assert!(makespan(&found) <= makespan(&plan));
@@ -771,12 +778,7 @@ mod tests {
         ) {
             let js = JobShop::of(&p).expect("a pure job shop");
             let plan = crate::dispatch::greedy(&p);
-            let makespan = |plan: &[Placement]| plan.iter().map(|pl| pl.end).max();
-            let budget = Budget {
-                until: Instant::now() + std::time::Duration::from_secs(60),
-                max_moves: 300,
-                seed,
-            };
+            let budget = by_moves(300, seed);
             let alone = improve(&js, &plan, budget, &|| false).expect("a complete start");
             let best = improve_in_parallel(&js, &plan, budget, searches, &|| false)
                 .expect("a complete start");
