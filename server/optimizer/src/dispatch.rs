@@ -28,6 +28,11 @@ pub struct Placement {
     pub end: i64,
 }
 
+/// The latest end of a plan (0 for an empty one).
+pub fn makespan(plan: &[Placement]) -> i64 {
+    plan.iter().map(|pl| pl.end).max().unwrap_or(0)
+}
+
 /// A dispatching or local-search plan as a schedule the independent checker can judge.
 pub fn schedule(p: &Problem, plan: &[Placement]) -> Schedule {
     Schedule {

@@ -13,12 +13,12 @@
 //!
 //! Pure arithmetic on the problem data; no I/O, no clock other than the caller's deadline.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use crate::dispatch::Placement;
+use rustc_hash::FxHashMap;
+
+use crate::dispatch::{makespan, Placement};
 use crate::problem::{MachineIx, Problem, TaskIx};
 
 /// A pure job shop read from a [`Problem`]: every task has one machine and a fixed duration.
@@ -429,34 +429,28 @@ impl Random {
     }
 }
 
-/// Tabu pairs of tasks, hashed as FxHash does: SipHash's resistance to chosen keys buys
+/// Tabu pairs of tasks, hashed with rustc's Fx hash: SipHash's resistance to chosen keys buys
 /// nothing here, and with it the search made up to 30 % fewer moves in its time on la24–la27.
-type Tabu = HashMap<(usize, usize), u64, BuildHasherDefault<PairHasher>>;
-
-#[derive(Default)]
-struct PairHasher(u64);
-
-impl Hasher for PairHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(u64::from(b));
-        }
-    }
-    fn write_u64(&mut self, x: u64) {
-        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x517C_C1B7_2722_0A95);
-    }
-    fn write_usize(&mut self, x: usize) {
-        self.write_u64(x as u64);
-    }
-}
+type Tabu = FxHashMap<(usize, usize), u64>;
 
 /// Whether `mv` puts back an order a recent move made: any pair of tasks it reverses is tabu.
 fn is_tabu(js: &JobShop, seq: &Sequence, tabu: &Tabu, mv: Move, now: u64) -> bool {
     seq.reversed_pairs(js, mv)
         .any(|pair| tabu.get(&pair).is_some_and(|&until| until > now))
+}
+
+/// Applies `mv` and returns the new makespan, with `ev` holding the new starts; a move that
+/// makes a cycle is undone, and the makespan is the old one. `None` only when the sequence
+/// before the move was cyclic already.
+fn apply_or_undo(js: &JobShop, seq: &mut Sequence, ev: &mut Evaluator, mv: Move) -> Option<i64> {
+    let undo = seq.apply(js, mv);
+    match ev.makespan(js, seq) {
+        Some(c) => Some(c),
+        None => {
+            seq.apply(js, undo);
+            ev.makespan(js, seq)
+        }
+    }
 }
 
 /// How long the search may run.
@@ -494,7 +488,7 @@ pub fn improve(
     let mut rng = Random::new(budget.seed);
     // Tabu: putting b before a again, where a move put a before b (the key (a, b)), is
     // forbidden until the given move.
-    let mut tabu: Tabu = HashMap::default();
+    let mut tabu = Tabu::default();
     // Nowicki and Smutnicki's tenure: 10 + jobs / machines (here tasks / machines²).
     let tenure_base = 10 + (n / (js.machines * js.machines).max(1)) as u64;
     let stall_limit = 2_500 + 10 * n as u64;
@@ -553,15 +547,8 @@ pub fn improve(
         for (before, after) in seq.reversed_pairs(js, mv) {
             tabu.insert((after, before), until);
         }
-        let undo = seq.apply(js, mv);
-        current = match ev.makespan(js, &seq) {
-            Some(c) => c,
-            None => {
-                // `keeps_acyclic` rules this out; should a cycle appear anyway, undo the move.
-                seq.apply(js, undo);
-                ev.makespan(js, &seq)?
-            }
-        };
+        // `keeps_acyclic` rules a cycle out; should one appear anyway, the move is undone.
+        current = apply_or_undo(js, &mut seq, &mut ev, mv)?;
         if current < best.0 {
             best = (current, seq.clone());
             since_best = 0;
@@ -579,14 +566,8 @@ pub fn improve(
                 if candidates.is_empty() {
                     break;
                 }
-                let undo = seq.apply(js, candidates[rng.below(candidates.len())]);
-                current = match ev.makespan(js, &seq) {
-                    Some(c) => c,
-                    None => {
-                        seq.apply(js, undo);
-                        ev.makespan(js, &seq)?
-                    }
-                };
+                let kick = candidates[rng.below(candidates.len())];
+                current = apply_or_undo(js, &mut seq, &mut ev, kick)?;
             }
             tabu.clear();
             since_best = 0;
@@ -622,7 +603,6 @@ pub fn improve_in_parallel(
     cancelled: &dyn Fn() -> bool,
 ) -> Option<Vec<Placement>> {
     let stop = AtomicBool::new(false);
-    let makespan = |found: &[Placement]| found.iter().map(|pl| pl.end).max().unwrap_or(0);
     std::thread::scope(|scope| {
         let running: Vec<_> = (0..searches.max(1))
             .map(|k| {
@@ -632,7 +612,7 @@ pub fn improve_in_parallel(
                     seed: budget.seed.wrapping_add((k as u64) << 32),
                     ..budget
                 };
-                let (stop, makespan) = (&stop, &makespan);
+                let stop = &stop;
                 scope.spawn(move || {
                     let found = improve(js, start, budget, &|| stop.load(Ordering::Relaxed));
                     if found
@@ -701,10 +681,6 @@ mod tests {
             }))
             .expect("a valid problem")
         })
-    }
-
-    fn makespan(plan: &[Placement]) -> Option<i64> {
-        plan.iter().map(|pl| pl.end).max()
     }
 
     /// A budget of moves, with a deadline far enough away never to decide a run.

@@ -184,7 +184,7 @@ pub fn solve_with(
     let checked_makespan = |plan: &[crate::dispatch::Placement]| {
         checker::check(p, &crate::dispatch::schedule(p, plan))
             .is_empty()
-            .then(|| plan.iter().map(|pl| pl.end).max().unwrap_or(0))
+            .then(|| crate::dispatch::makespan(plan))
     };
     let end_upper_bound = match &plan {
         Some(plan) if makespan_only => checked_makespan(plan),
