@@ -253,7 +253,7 @@ impl Evaluator {
     fn makespan(&mut self, js: &JobShop, seq: &Sequence) -> Option<i64> {
         let n = js.len();
         for i in 0..n {
-            self.indegree[i] = js.preds[i].len() + usize::from(seq.machine_prev[i] != NONE);
+            self.indegree[i] = js.preds[i].len() + usize::from(seq.machine_pred(i).is_some());
         }
         self.order.clear();
         self.order.extend((0..n).filter(|&i| self.indegree[i] == 0));
@@ -266,22 +266,23 @@ impl Evaluator {
             let end = self.start[i] + js.duration[i];
             makespan = makespan.max(end);
             for &(s, lag) in &js.succs[i] {
-                self.start[s] = self.start[s].max(end + lag);
-                self.indegree[s] -= 1;
-                if self.indegree[s] == 0 {
-                    self.order.push(s);
-                }
+                self.release(s, end + lag);
             }
-            let s = seq.machine_next[i];
-            if s != NONE {
-                self.start[s] = self.start[s].max(end);
-                self.indegree[s] -= 1;
-                if self.indegree[s] == 0 {
-                    self.order.push(s);
-                }
+            if let Some(s) = seq.machine_succ(i) {
+                self.release(s, end);
             }
         }
         (self.order.len() == n).then_some(makespan)
+    }
+
+    /// One more predecessor of `s` is placed, and `s` may not start before `at`; once all are,
+    /// `s` joins the topological order.
+    fn release(&mut self, s: usize, at: i64) {
+        self.start[s] = self.start[s].max(at);
+        self.indegree[s] -= 1;
+        if self.indegree[s] == 0 {
+            self.order.push(s);
+        }
     }
 }
 
