@@ -851,6 +851,21 @@ mod tests {
         })
     }
 
+    /// Where the walks along moves start: the dispatching rule's sequence of `p`, evaluated.
+    fn dispatching_rule_walk_start(p: &Problem) -> (JobShop, Sequence, Evaluator, i64) {
+        let js = JobShop::of(p).expect("a pure job shop");
+        let mut starts = vec![0; js.len()];
+        for pl in crate::dispatch::greedy(p) {
+            starts[pl.task.0] = pl.start;
+        }
+        let seq = Sequence::from_starts(&js, &starts);
+        let mut ev = Evaluator::new(js.len());
+        let makespan = ev
+            .makespan(&js, &seq)
+            .expect("the dispatching rule's order");
+        (js, seq, ev, makespan)
+    }
+
     /// A budget of moves, with a deadline far enough away never to decide a run.
     fn by_moves(max_moves: u64, seed: u64) -> Budget {
         Budget {
@@ -871,15 +886,7 @@ mod tests {
             p in random_shop(),
             picks in prop::collection::vec(any::<prop::sample::Index>(), 8),
         ) {
-            let js = JobShop::of(&p).expect("a pure job shop");
-            let plan = crate::dispatch::greedy(&p);
-            let mut starts = vec![0; js.len()];
-            for pl in &plan {
-                starts[pl.task.0] = pl.start;
-            }
-            let mut seq = Sequence::from_starts(&js, &starts);
-            let mut ev = Evaluator::new(js.len());
-            let mut current = ev.makespan(&js, &seq).expect("the dispatching rule's order");
+            let (js, mut seq, mut ev, mut current) = dispatching_rule_walk_start(&p);
             let mut candidates = Vec::new();
             let mut blocks = CriticalBlocks::default();
             for pick in picks {
@@ -921,15 +928,7 @@ mod tests {
             p in random_shop(),
             picks in prop::collection::vec((any::<prop::sample::Index>(), any::<bool>()), 12),
         ) {
-            let js = JobShop::of(&p).expect("a pure job shop");
-            let plan = crate::dispatch::greedy(&p);
-            let mut starts = vec![0; js.len()];
-            for pl in &plan {
-                starts[pl.task.0] = pl.start;
-            }
-            let mut seq = Sequence::from_starts(&js, &starts);
-            let mut ev = Evaluator::new(js.len());
-            let mut current = ev.makespan(&js, &seq).expect("the dispatching rule's order");
+            let (js, mut seq, mut ev, mut current) = dispatching_rule_walk_start(&p);
             let mut candidates = Vec::new();
             let mut blocks = CriticalBlocks::default();
             for (pick, ask_tails) in picks {
