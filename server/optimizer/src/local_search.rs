@@ -236,8 +236,9 @@ struct Move {
 /// After a move it recomputes only what the move can change (`makespan_after_move`). Why: the
 /// evaluation was about half of the search's work, and a move leaves every task before the
 /// moved stretch in the topological order with its start and every task after it with its
-/// tail. On la38 that is a little over half of the tasks each way; the search made the same
-/// moves with a fifth fewer instructions (callgrind, bench/solver/README.md).
+/// tail. On la38 a move re-sorts about 105 of the 225 tasks and recomputes 136 tails; the
+/// search made the same moves with a fifth fewer instructions (callgrind,
+/// bench/solver/README.md).
 struct Evaluator {
     start: Vec<i64>,
     /// Longest path from a task's start to the schedule's end, its own duration included.
