@@ -313,6 +313,7 @@ impl Evaluator {
         };
         self.reordered.clear();
         self.reordered.extend_from_slice(&self.order[from..]);
+        self.order.truncate(from);
         for &i in &self.reordered {
             let mut start = js.release[i];
             let mut waiting = 0;
@@ -332,11 +333,7 @@ impl Evaluator {
             }
             self.start[i] = start;
             self.indegree[i] = waiting;
-        }
-        self.order.truncate(from);
-        for k in 0..self.reordered.len() {
-            let i = self.reordered[k];
-            if self.indegree[i] == 0 {
+            if waiting == 0 {
                 self.order.push(i);
             }
         }
