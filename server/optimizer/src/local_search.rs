@@ -639,12 +639,12 @@ pub struct Budget {
 /// keep the order of one parent ([`active_schedule`]), and a child that ends no longer than
 /// the longest member, and is no copy of one, takes that member's place.
 ///
-/// Why a population: a single search restarted from its best schedule with a few random
-/// moves stayed in the basin it first fell into. On la24 (optimum 935) the two searches side by
-/// side ended at 938 with 7 seeds of 16 (6 s); every way of restarting one search that was
-/// tried (elite pools, growing kicks, path relinking between two searches) was within the
-/// seeds' noise. With twenty members, many of them started far apart, 3 of 16 ended there, and
-/// la40 came out shorter as well (bench/solver/README.md, run T).
+/// Why a population: a single search restarted from its best schedule with a few random moves
+/// stays in the basin it first fell into. On la24 (optimum 935) two such searches side by side
+/// ended above it with 7 seeds of 16 (6 s), and every other restart rule tried (elite pools,
+/// growing kicks, path relinking between two searches) was within the seeds' noise. Two
+/// populations of ten ended above it with 4 of 16, and reached la27's optimum with 8 seeds of
+/// 8 instead of 6 (bench/solver/README.md, run T).
 pub fn improve(
     js: &JobShop,
     start: &[Placement],
@@ -789,10 +789,10 @@ fn first_in_order(parent: &Sequence, ready: &[usize]) -> usize {
         .unwrap_or(0)
 }
 
-/// The size of [`improve`]'s population. Why ten: in 6 s, two searches side by side with ten
-/// members reached la24's optimum with 11 seeds of 16 (without a population 9), la27's with 8
-/// of 8 (6) and la38's with 5 of 8 (3). Twenty did as well on la24 (13 of 16) but ended la21 at
-/// 1047 instead of its optimum with 2 seeds of 8 (bench/solver/README.md, run T).
+/// The size of [`improve`]'s population. Why ten: in a first version of the population (two
+/// side by side, 6 s), ten members reached la24's optimum with 11 seeds of 16 and twenty with
+/// 13, but twenty ended la21 at 1047 instead of its optimum with 2 seeds of 8 and ten with none
+/// (bench/solver/README.md, run T).
 pub const POPULATION: usize = 10;
 
 /// One tabu walk's state and scratch, kept from walk to walk: the move count (the budget and
@@ -978,7 +978,8 @@ fn active_schedule(js: &JobShop, choose: &mut dyn FnMut(&[usize]) -> usize) -> V
 /// and every other one, a single search restarted from its best ([`improve_by_restarts`]). Why
 /// both: each found schedules the other missed (6 s, two side by side of one kind, seeds 1–8:
 /// the population la27 1235 with all eight and la38 1196 with four, the restarts la29
-/// 1156–1158 with three), bench/solver/README.md, run T.
+/// 1156–1158 with three); one of each reached la24's optimum with 12 seeds of 16, la27's with
+/// 8 of 8 and la38's with 5 of 8 (bench/solver/README.md, runs T and U).
 /// The searches share nothing but a stop flag: one that reaches the lower bound stops the
 /// others, and the calling thread passes a cancel on (`cancelled` need not be shareable).
 pub fn improve_in_parallel(
