@@ -9,9 +9,8 @@
 //! and kept acyclic by their test, is the textbook way to get close fast; CP-SAT then starts
 //! from there and keeps its proof machinery. The walks run in a population (see [`improve`]):
 //! random schedules and children of two members as starts keep the search out of a single
-//! basin. Only the makespan is searched: the caller uses
-//! the result only when the objective is the makespan alone and the independent checker
-//! accepts it.
+//! basin. Only the makespan is searched: the caller uses the result only when the objective is
+//! the makespan alone and the independent checker accepts it.
 //!
 //! Pure arithmetic on the problem data; no I/O, no clock other than the caller's deadline.
 
@@ -799,13 +798,15 @@ pub const POPULATION: usize = 10;
 /// the tenures count moves across walks) and the random stream.
 struct Walker {
     ev: Evaluator,
+    /// Putting b before a again, where a move put a before b (the key (a, b)), is forbidden
+    /// until the move given.
     tabu: Tabu,
     rng: Random,
     blocks: CriticalBlocks,
     candidates: Vec<Move>,
     /// Nowicki and Smutnicki's tenure: 10 + jobs / machines (here tasks / machines²).
     tenure_base: u64,
-    /// A walk ends after this many moves in a row without a better schedule than its best.
+    /// A walk ends after this many moves in a row without a shorter schedule ([`Walker::walk`]).
     stall_limit: u64,
     moves_made: u64,
 }
@@ -826,9 +827,9 @@ impl Walker {
     }
 
     /// Tabu search from `seq` until `stall_limit` moves in a row find nothing shorter than
-    /// both `beat` and the walk's best, the budget ends or the lower bound is reached (a move
-    /// below both may be tabu); returns the walk's best makespan and sequence, or `None` when
-    /// `seq` makes a cycle.
+    /// both `beat` and the walk's best, the budget ends or the lower bound is reached; a tabu
+    /// move is taken when its estimate is below both. Returns the walk's best makespan and
+    /// sequence, or `None` when `seq` makes a cycle.
     fn walk(
         &mut self,
         js: &JobShop,
@@ -846,8 +847,7 @@ impl Walker {
             && self.moves_made < budget.max_moves
             && best.0 > js.lower_bound
         {
-            if self.moves_made.is_multiple_of(64) && (Instant::now() >= budget.until || cancelled())
-            {
+            if self.moves_made.is_multiple_of(64) && self.over(budget, cancelled) {
                 break;
             }
             self.moves_made += 1;
