@@ -670,13 +670,7 @@ fn improve_with(
 ) -> Option<Vec<Placement>> {
     let starts = starts_of(js, start)?;
     let mut walker = Walker::new(js, budget.seed, stall_limit);
-    let first = walker.walk(
-        js,
-        Sequence::from_starts(js, &starts),
-        i64::MAX,
-        &budget,
-        cancelled,
-    )?;
+    let first = walker.walk_from(js, &starts, &budget, cancelled)?;
     let mut best = first.clone();
     let mut members = vec![first];
     while !walker.over(&budget, cancelled) && best.0 > js.lower_bound && population >= 2 {
@@ -691,13 +685,7 @@ fn improve_with(
                 first_in_order(if from_b[js.machine[ready[0]]] { b } else { a }, ready)
             })
         };
-        let found = walker.walk(
-            js,
-            Sequence::from_starts(js, &child),
-            i64::MAX,
-            &budget,
-            cancelled,
-        )?;
+        let found = walker.walk_from(js, &child, &budget, cancelled)?;
         if found.0 < best.0 {
             best = found.clone();
         }
@@ -728,8 +716,7 @@ fn improve_by_restarts(
 ) -> Option<Vec<Placement>> {
     let starts = starts_of(js, start)?;
     let mut walker = Walker::new(js, budget.seed, stall_limit);
-    let from = Sequence::from_starts(js, &starts);
-    let mut best = walker.walk(js, from, i64::MAX, &budget, cancelled)?;
+    let mut best = walker.walk_from(js, &starts, &budget, cancelled)?;
     while !walker.over(&budget, cancelled) && best.0 > js.lower_bound {
         let mut seq = best.1.clone();
         let mut current = walker.ev.makespan(js, &seq)?;
@@ -885,6 +872,23 @@ impl Walker {
             }
         }
         Some(best)
+    }
+
+    /// A walk from the machine orders of a schedule with these starts, on its own.
+    fn walk_from(
+        &mut self,
+        js: &JobShop,
+        starts: &[i64],
+        budget: &Budget,
+        cancelled: &dyn Fn() -> bool,
+    ) -> Option<(i64, Sequence)> {
+        self.walk(
+            js,
+            Sequence::from_starts(js, starts),
+            i64::MAX,
+            budget,
+            cancelled,
+        )
     }
 
     /// Whether the budget is spent or the caller cancelled.
@@ -1090,6 +1094,19 @@ mod tests {
         (js, seq, ev, makespan)
     }
 
+    /// A job shop of ../shared/data/jobshop, its search form and the dispatching rule's plan.
+    fn benchmark_shop(name: &str) -> (Problem, JobShop, Vec<Placement>) {
+        let path = format!(
+            "{}/../../../shared/data/jobshop/{name}.txt",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let text = std::fs::read_to_string(&path).expect("an instance of ../shared/data/jobshop");
+        let p = crate::formats::parse_jobshop(&text).expect("the instance parses");
+        let js = JobShop::of(&p).expect("a pure job shop");
+        let plan = crate::dispatch::greedy(&p);
+        (p, js, plan)
+    }
+
     /// A budget of moves, with a deadline far enough away never to decide a run.
     fn by_moves(max_moves: u64, seed: u64) -> Budget {
         Budget {
@@ -1182,29 +1199,21 @@ mod tests {
             }
         }
 
-        /// The whole search on the same shops: its schedule keeps every rule by the
-        /// independent checker and is never longer than the one it started from.
+        /// Both searches on the same shops, the one restarted from its best with short walks
+        /// so that it restarts often: each schedule keeps every rule by the independent
+        /// checker and is never longer than the one it started from.
         #[test]
-        fn the_search_keeps_every_rule(p in random_shop(), seed in 0u64..4) {
+        fn the_searches_keep_every_rule(p in random_shop(), seed in 0u64..4) {
             let js = JobShop::of(&p).expect("a pure job shop");
             let plan = crate::dispatch::greedy(&p);
-            let found = improve(&js, &plan, by_moves(400, seed), &|| false).expect("a complete start");
-            let violations = crate::checker::check(&p, &crate::dispatch::schedule(&p, &found));
-            prop_assert!(violations.is_empty(), "{violations:?}");
-            prop_assert!(makespan(&found) <= makespan(&plan));
-        }
-
-        /// The search restarted from its best, with short walks so that it restarts often:
-        /// every rule kept, never longer than the schedule it started from.
-        #[test]
-        fn the_restarted_search_keeps_every_rule(p in random_shop(), seed in 0u64..4) {
-            let js = JobShop::of(&p).expect("a pure job shop");
-            let plan = crate::dispatch::greedy(&p);
-            let found = improve_by_restarts(&js, &plan, by_moves(2_000, seed), &|| false, 30)
-                .expect("a complete start");
-            let violations = crate::checker::check(&p, &crate::dispatch::schedule(&p, &found));
-            prop_assert!(violations.is_empty(), "{violations:?}");
-            prop_assert!(makespan(&found) <= makespan(&plan));
+            let population = improve(&js, &plan, by_moves(400, seed), &|| false);
+            let restarted = improve_by_restarts(&js, &plan, by_moves(2_000, seed), &|| false, 30);
+            for found in [population, restarted] {
+                let found = found.expect("a complete start");
+                let violations = crate::checker::check(&p, &crate::dispatch::schedule(&p, &found));
+                prop_assert!(violations.is_empty(), "{violations:?}");
+                prop_assert!(makespan(&found) <= makespan(&plan));
+            }
         }
 
         /// Random choices give a schedule that keeps every rule by the independent checker.
@@ -1273,14 +1282,7 @@ mod tests {
     /// soon after it and still return the best schedule so far.
     #[test]
     fn a_cancel_stops_searches_side_by_side() {
-        let text = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/data/jobshop/la29.txt"
-        ))
-        .expect("la29 from ../shared/data/jobshop");
-        let p = crate::formats::parse_jobshop(&text).expect("la29 parses");
-        let js = JobShop::of(&p).expect("a pure job shop");
-        let plan = crate::dispatch::greedy(&p);
+        let (p, js, plan) = benchmark_shop("la29");
         let asked = Instant::now();
         let budget = Budget {
             until: asked + std::time::Duration::from_secs(60),
@@ -1294,19 +1296,13 @@ mod tests {
         let violations = crate::checker::check(&p, &crate::dispatch::schedule(&p, &found));
         assert!(violations.is_empty(), "{violations:?}");
     }
+
     /// The population pays: on ft10 (optimum 930), with walks that give up after 200 moves
     /// without a better schedule, ten members end shorter than the first walk alone within the
     /// same 20,000 moves (997 alone, 935–949 with the population, seeds 1–3).
     #[test]
     fn a_population_ends_shorter_than_its_first_walk() {
-        let text = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/data/jobshop/ft10.txt"
-        ))
-        .expect("ft10 from ../shared/data/jobshop");
-        let p = crate::formats::parse_jobshop(&text).expect("ft10 parses");
-        let js = JobShop::of(&p).expect("a pure job shop");
-        let plan = crate::dispatch::greedy(&p);
+        let (_, js, plan) = benchmark_shop("ft10");
         for seed in 1..=3 {
             let budget = by_moves(20_000, seed);
             let alone =
