@@ -942,23 +942,23 @@ fn active_schedule(js: &JobShop, choose: &mut dyn FnMut(&[usize]) -> usize) -> V
     let mut ready: Vec<usize> = (0..n).filter(|&i| waiting[i] == 0).collect();
     let mut start = vec![0; n];
     let mut conflict = Vec::new();
-    while let Some(&first) = ready.iter().min_by_key(|&&i| {
-        (
-            earliest[i].max(machine_free[js.machine[i]]) + js.duration[i],
-            i,
-        )
-    }) {
+    loop {
+        // When a ready task could start now, after its predecessors and its machine.
+        let at = |i: usize| earliest[i].max(machine_free[js.machine[i]]);
+        let Some(&first) = ready.iter().min_by_key(|&&i| (at(i) + js.duration[i], i)) else {
+            break;
+        };
         let m = js.machine[first];
-        let end = earliest[first].max(machine_free[m]) + js.duration[first];
+        let end = at(first) + js.duration[first];
         conflict.clear();
         conflict.extend(
             ready
                 .iter()
                 .copied()
-                .filter(|&i| js.machine[i] == m && earliest[i].max(machine_free[m]) < end),
+                .filter(|&i| js.machine[i] == m && at(i) < end),
         );
         let chosen = conflict[choose(&conflict).min(conflict.len() - 1)];
-        start[chosen] = earliest[chosen].max(machine_free[m]);
+        start[chosen] = at(chosen);
         let done = start[chosen] + js.duration[chosen];
         machine_free[m] = done;
         ready.retain(|&i| i != chosen);
@@ -1082,10 +1082,7 @@ mod tests {
     /// Where the walks along moves start: the dispatching rule's sequence of `p`, evaluated.
     fn dispatching_rule_walk_start(p: &Problem) -> (JobShop, Sequence, Evaluator, i64) {
         let js = JobShop::of(p).expect("a pure job shop");
-        let mut starts = vec![0; js.len()];
-        for pl in crate::dispatch::greedy(p) {
-            starts[pl.task.0] = pl.start;
-        }
+        let starts = starts_of(&js, &crate::dispatch::greedy(p)).expect("a complete plan");
         let seq = Sequence::from_starts(&js, &starts);
         let mut ev = Evaluator::new(js.len());
         let makespan = ev
