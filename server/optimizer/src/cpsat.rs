@@ -252,6 +252,10 @@ pub struct SatParams {
     /// How much of the model goes into the LP relaxation: 0 none, 1 (CP-SAT's default) the
     /// linear constraints, 2 also the relaxations of the others (no-overlap, exactly-one, …).
     pub linearization_level: Option<i32>,
+    /// Whether CP-SAT's search follows the hint's values in its decisions (its default). A
+    /// complete, feasible hint is CP-SAT's first solution either way; `false` leaves the
+    /// search after it free to go elsewhere (see `solve::solve_with` for when Takt does so).
+    pub follow_hint_in_search: bool,
 }
 
 impl Default for SatParams {
@@ -263,6 +267,7 @@ impl Default for SatParams {
             relative_gap_limit: None,
             log_search_progress: false,
             linearization_level: None,
+            follow_hint_in_search: true,
         }
     }
 }
@@ -278,6 +283,7 @@ impl SatParams {
             log_search_progress: Some(self.log_search_progress),
             log_to_stdout: Some(self.log_search_progress),
             linearization_level: self.linearization_level,
+            use_optimization_hints: (!self.follow_hint_in_search).then_some(false),
             ..Default::default()
         }
         .encode_to_vec()

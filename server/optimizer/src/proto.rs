@@ -217,4 +217,6 @@ pub struct SatParameters {
     pub repair_hint: Option<bool>,
     #[prost(int32, optional, tag = "90")]
     pub linearization_level: Option<i32>,
+    #[prost(bool, optional, tag = "35")]
+    pub use_optimization_hints: Option<bool>,
 }

@@ -445,6 +445,92 @@ fn a_dispatching_bound_limits_the_makespan_not_every_domain() {
     assert!(bounded, "makespan ≤ 60 is posted");
 }
 
+/// Records the parameters of every CP-SAT run and solves in this process.
+struct Recording {
+    inner: InProcess,
+    sent: Vec<takt_optimizer::cpsat::SatParams>,
+}
+
+impl takt_optimizer::solve::Backend for Recording {
+    fn run(
+        &mut self,
+        model: &takt_optimizer::cpsat::CpModelBuilder,
+        params: &takt_optimizer::cpsat::SatParams,
+    ) -> Result<takt_optimizer::cpsat::CpSolution, OptimizerError> {
+        self.sent.push(params.clone());
+        self.inner.run(model, params)
+    }
+}
+
+/// CP-SAT's own search follows a hint except the job-shop searches' one (la21 gets it, ft06 is
+/// below the size that does), and only then is CP-SAT's default changed in the encoding.
+#[test]
+fn cp_sat_does_not_follow_the_searches_hint_in_its_decisions() {
+    use prost::Message;
+    use takt_optimizer::solve::solve_with;
+    for (shop, followed) in [("jobshop/la21.txt", false), ("jobshop/ft06.txt", true)] {
+        let p = parse_jobshop(&common::read(shop)).expect("parse");
+        let mut backend = Recording {
+            inner: InProcess {
+                stop: StopHandle::new(),
+            },
+            sent: Vec::new(),
+        };
+        let r = solve_with(&p, &params(1.0), &mut backend).expect("solve");
+        assert!(r.violations.is_empty(), "{shop}: {:?}", r.violations);
+        let [sat] = backend.sent.as_slice() else {
+            panic!("{shop}: {} runs", backend.sent.len());
+        };
+        assert_eq!(sat.follow_hint_in_search, followed, "{shop}");
+        let sent =
+            takt_optimizer::proto::SatParameters::decode(sat.encode().as_slice()).expect("decode");
+        let expected = (!followed).then_some(false);
+        assert_eq!(sent.use_optimization_hints, expected, "{shop}");
+    }
+}
+
+/// A hint CP-SAT does not follow is still its first solution: however short the limit, the
+/// answer is no longer than the hinted schedule (here a short tabu search's, on la21).
+#[test]
+fn a_hint_cp_sat_does_not_follow_is_still_its_first_solution() {
+    use takt_optimizer::local_search::{improve_in_parallel, Budget, JobShop};
+    use takt_optimizer::model::{build, BuildOptions};
+    let p = parse_jobshop(&common::read("jobshop/la21.txt")).expect("parse");
+    let shop = JobShop::of(&p).expect("a job shop");
+    let budget = Budget {
+        until: Instant::now() + Duration::from_secs(60),
+        max_moves: 20_000,
+        seed: 1,
+    };
+    let start = takt_optimizer::dispatch::greedy(&p);
+    let searched = improve_in_parallel(&shop, &start, budget, 1, &|| false).expect("searched");
+    let hinted = takt_optimizer::dispatch::makespan(&searched);
+    let built = build(
+        &p,
+        &BuildOptions {
+            objective: Objective::default(),
+            explain: false,
+            warm_start: true,
+            plan: Some(searched),
+            end_upper_bound: None,
+        },
+    );
+    let sat = takt_optimizer::cpsat::SatParams {
+        max_time_in_seconds: 0.2,
+        num_workers: 2,
+        random_seed: Some(1),
+        follow_hint_in_search: false,
+        ..Default::default()
+    };
+    let sol = built.cp.solve(&sat, &StopHandle::new()).expect("solve");
+    assert!(sol.status().has_solution(), "{:?}", sol.status());
+    assert!(
+        sol.objective() <= hinted as f64,
+        "{} > {hinted}",
+        sol.objective()
+    );
+}
+
 #[test]
 fn a_large_job_shop_is_solved_from_the_tabu_search_hint_and_passes_the_checker() {
     // la21 (150 tasks) is the smallest classic shop that gets the tabu search's hint.
