@@ -212,11 +212,12 @@ pub fn solve_with(
         })
         .filter(|improved| checked_makespan(improved).is_some());
     }
-    // CP-SAT does not follow the searches' hint in its decisions. It is still CP-SAT's first
-    // solution, which its large neighbourhoods go on to improve; but a search that keeps
-    // choosing the hint's values stays near it. On la40 (30 s, 2 workers, seeds 1–8) CP-SAT
-    // got from the searches' 1224–1228 to the optimum 1222 with 7 seeds instead of 5, on la24
-    // from 937–939 to the optimum 935 with 3 seeds of 5 instead of 2 (bench/solver/README.md).
+    // CP-SAT does not follow the searches' hint in its decisions. The hint is still CP-SAT's
+    // first solution, which its large neighbourhoods go on to improve; its own search is left
+    // free to look elsewhere. On la40 (30 s, 2 workers, seeds 1–8) the solve then reached the
+    // optimum 1222 from the searches' 1224–1228 with 7 seeds instead of 5; on la24, with the
+    // five seeds of 16 whose searches alone missed the optimum 935, it ended at 935 with 3
+    // instead of 2 (bench/solver/README.md, probes after run U).
     let follow_hint_in_search = hint.is_none();
     let opts = BuildOptions {
         objective: params.objective.clone(),
