@@ -516,7 +516,7 @@ fn a_hint_cp_sat_does_not_follow_is_still_its_first_solution() {
         },
     );
     let sat = takt_optimizer::cpsat::SatParams {
-        max_time_in_seconds: 0.2,
+        max_time_in_seconds: 1.0,
         num_workers: 2,
         random_seed: Some(1),
         follow_hint_in_search: false,
