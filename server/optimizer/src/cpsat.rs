@@ -253,8 +253,10 @@ pub struct SatParams {
     /// linear constraints, 2 also the relaxations of the others (no-overlap, exactly-one, …).
     pub linearization_level: Option<i32>,
     /// Whether CP-SAT's search follows the hint's values in its decisions (its default). A
-    /// complete, feasible hint is CP-SAT's first solution either way; `false` leaves the
-    /// search after it free to go elsewhere (see `solve::solve_with` for when Takt does so).
+    /// feasible hint is CP-SAT's first solution either way (the job-shop searches' hint leaves
+    /// the elapsed times and the makespan out, and CP-SAT's feasibility jump completes it at
+    /// the hint's makespan within milliseconds); `false` leaves the search after it free to go
+    /// elsewhere (see `solve::solve_with` for when Takt does so).
     pub follow_hint_in_search: bool,
 }
 
