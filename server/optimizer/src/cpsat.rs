@@ -258,6 +258,27 @@ pub struct SatParams {
     /// the hint's makespan within milliseconds); `false` leaves the search after it free to go
     /// elsewhere (see `solve::solve_with` for when Takt does so).
     pub follow_hint_in_search: bool,
+    /// A strategy put at the head of CP-SAT's portfolio (`None`: CP-SAT's own order). With two
+    /// workers CP-SAT runs one full search, the portfolio's first, and its large
+    /// neighbourhoods on the other; with more, CP-SAT's own portfolio follows (in which the
+    /// strategy then runs a second time, with another seed).
+    pub lead_strategy: Option<Strategy>,
+}
+
+/// A strategy of CP-SAT's portfolio of full searches, by the name CP-SAT gives it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Strategy {
+    /// `no_lp`: CP-SAT's search without an LP relaxation, propagation and clause learning only.
+    NoLp,
+}
+
+impl Strategy {
+    /// The name CP-SAT knows it by (`SatParameters.subsolvers`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Strategy::NoLp => "no_lp",
+        }
+    }
 }
 
 impl Default for SatParams {
@@ -270,6 +291,7 @@ impl Default for SatParams {
             log_search_progress: false,
             linearization_level: None,
             follow_hint_in_search: true,
+            lead_strategy: None,
         }
     }
 }
@@ -286,6 +308,11 @@ impl SatParams {
             log_to_stdout: Some(self.log_search_progress),
             linearization_level: self.linearization_level,
             use_optimization_hints: (!self.follow_hint_in_search).then_some(false),
+            extra_subsolvers: self
+                .lead_strategy
+                .map(|s| s.name().to_owned())
+                .into_iter()
+                .collect(),
             ..Default::default()
         }
         .encode_to_vec()

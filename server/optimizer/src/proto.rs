@@ -219,4 +219,6 @@ pub struct SatParameters {
     pub linearization_level: Option<i32>,
     #[prost(bool, optional, tag = "35")]
     pub use_optimization_hints: Option<bool>,
+    #[prost(string, repeated, tag = "219")]
+    pub extra_subsolvers: Vec<String>,
 }

@@ -9,7 +9,7 @@ use takt_optimizer::cpsat::SolveStatus;
 use takt_optimizer::ffi::StopHandle;
 use takt_optimizer::formats::{parse_fjs, parse_jobshop};
 use takt_optimizer::model::{Objective, ObjectiveTerm};
-use takt_optimizer::solve::{lp_level, solve_in_process, InProcess, SolveParams};
+use takt_optimizer::solve::{lead_strategy, lp_level, solve_in_process, InProcess, SolveParams};
 use takt_optimizer::worker::{solve_in_child, CancelHandle, WorkerCommand};
 use takt_optimizer::{check, explain_infeasibility, OptimizerError};
 
@@ -53,6 +53,35 @@ fn a_machine_choice_gets_the_fuller_lp_relaxation_a_job_shop_does_not() {
     let default = takt_optimizer::cpsat::SatParams::default().encode();
     let sent = takt_optimizer::proto::SatParameters::decode(default.as_slice()).expect("decode");
     assert_eq!(sent.linearization_level, None);
+}
+
+/// A pure job shop's makespan puts `no_lp` at the head of CP-SAT's portfolio; a machine
+/// choice or another objective keeps CP-SAT's order; the strategy reaches the encoded
+/// parameters by its CP-SAT name.
+#[test]
+fn a_job_shop_makespan_leads_with_cp_sat_s_search_without_lp() {
+    use prost::Message;
+    use takt_optimizer::cpsat::{SatParams, Strategy};
+    let js = parse_jobshop(&common::read("jobshop/ft06.txt")).expect("parse");
+    let fjs = parse_fjs(&common::read("fjsp/brandimarte01.fjs")).expect("parse");
+    let makespan = Objective::default();
+    let tardiness = Objective {
+        terms: vec![(ObjectiveTerm::WeightedTardiness, 1)],
+        lexicographic: false,
+    };
+    assert_eq!(lead_strategy(&js, &makespan), Some(Strategy::NoLp));
+    assert_eq!(lead_strategy(&js, &tardiness), None);
+    assert_eq!(lead_strategy(&fjs, &makespan), None);
+    let sat = SatParams {
+        lead_strategy: lead_strategy(&js, &makespan),
+        ..Default::default()
+    };
+    let sent =
+        takt_optimizer::proto::SatParameters::decode(sat.encode().as_slice()).expect("decode");
+    assert_eq!(sent.extra_subsolvers, vec!["no_lp".to_string()]);
+    let default = SatParams::default().encode();
+    let sent = takt_optimizer::proto::SatParameters::decode(default.as_slice()).expect("decode");
+    assert!(sent.extra_subsolvers.is_empty());
 }
 
 #[test]
