@@ -325,9 +325,10 @@ pub fn lp_level(p: &Problem) -> Option<i32> {
 pub const LOCAL_SEARCH_SHARE: f64 = 0.2;
 
 /// Job shops from this size get the tabu search's hint. Why not smaller ones: CP-SAT proves
-/// the classic 10×10 shops within 30 s by itself, ft10 only just, and with the hint it did so
-/// less often (30 s, 2 workers: proven in 1 of 4 runs with the hint, 4 of 7 without). From
-/// la21 (15×10) up, where proofs run out of time, the hint paid (bench/solver/README.md).
+/// the classic 10×10 shops within 30 s by itself, and with the hint it proved ft10 less often
+/// (30 s, 2 workers, `default_lp` leading: proven in 1 of 4 runs with the hint, 4 of 7
+/// without; with `no_lp` leading, see [`lead_strategy`], it is proven in 4–7 s without one).
+/// From la21 (15×10) up, where proofs run out of time, the hint paid (bench/solver/README.md).
 pub const LOCAL_SEARCH_FROM_TASKS: usize = 150;
 
 fn hint_all(built: &mut BuiltModel, values: &[i64]) {
