@@ -268,12 +268,12 @@ pub struct SatParams {
 /// A strategy of CP-SAT's portfolio of full searches, by the name CP-SAT gives it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Strategy {
-    /// `no_lp`: CP-SAT's search without an LP relaxation, propagation and clause learning only.
+    /// `no_lp`: CP-SAT's full search without an LP relaxation (`linearization_level` 0).
     NoLp,
 }
 
 impl Strategy {
-    /// The name CP-SAT knows it by (`SatParameters.subsolvers`).
+    /// The name CP-SAT knows it by (in `SatParameters.subsolvers` and `extra_subsolvers`).
     pub fn name(self) -> &'static str {
         match self {
             Strategy::NoLp => "no_lp",
