@@ -296,8 +296,8 @@ fn makespan_only(objective: &Objective) -> bool {
 /// ft10 in 3.9–5.7 s with seeds 1–4, where `default_lp` proved it with one of the four (29.0
 /// s); la19 in 1.3–2.0 s instead of 7.5–11.6 s; la36 in 8.9 s instead of 20.1 s. It also found
 /// more optima: la40's 1222 with all of seeds 1–8 (three proven; six of eight before), la24's
-/// 935 with six of eight seeds against four (bench/solver/README.md, probes after run Y). Plants with choices keep
-/// `default_lp`, whose LP guides the assignment (see [`lp_level`]).
+/// 935 with six of eight seeds against four (bench/solver/README.md, probes after run Y).
+/// Plants with choices keep `default_lp`, whose LP guides the assignment (see [`lp_level`]).
 pub fn lead_strategy(p: &Problem, objective: &Objective) -> Option<Strategy> {
     (makespan_only(objective) && crate::local_search::JobShop::of(p).is_some())
         .then_some(Strategy::NoLp)
